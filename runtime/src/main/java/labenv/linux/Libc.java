@@ -1,0 +1,159 @@
+package labenv.linux;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+
+/**
+ * glibc, mapped directly (JNA direct mapping: no proxy per call). Paths are {@code byte[]} with a
+ * trailing NUL (see {@link Syscalls#cstr}), so names that are not UTF-8 pass through unchanged.
+ * Each call throws {@link LastErrorException} with errno on failure; {@link Syscalls} wraps the
+ * common ones with the call's name and target.
+ *
+ * <p>Constants are the Linux generic values (x86_64 and aarch64 agree on all of them).
+ */
+public final class Libc {
+  private Libc() {}
+
+  static {
+    Native.register(Libc.class, "c");
+  }
+
+  public static final int O_RDONLY = 0;
+  public static final int O_WRONLY = 1;
+  public static final int O_RDWR = 2;
+  public static final int O_CREAT = 0100;
+  public static final int O_EXCL = 0200;
+  public static final int O_TRUNC = 01000;
+  public static final int O_APPEND = 02000;
+  public static final int O_NONBLOCK = 04000;
+  public static final int O_DIRECTORY = 0200000;
+  public static final int O_NOFOLLOW = 0400000;
+  public static final int O_CLOEXEC = 02000000;
+  public static final int O_PATH = 010000000;
+
+  public static final int AT_FDCWD = -100;
+  public static final int AT_SYMLINK_NOFOLLOW = 0x100;
+  public static final int AT_REMOVEDIR = 0x200;
+  public static final int AT_SYMLINK_FOLLOW = 0x400;
+  public static final int AT_EMPTY_PATH = 0x1000;
+
+  public static final int STATX_BASIC_STATS = 0x7ff;
+
+  public static final int S_IFMT = 0170000;
+  public static final int S_IFSOCK = 0140000;
+  public static final int S_IFLNK = 0120000;
+  public static final int S_IFREG = 0100000;
+  public static final int S_IFBLK = 0060000;
+  public static final int S_IFDIR = 0040000;
+  public static final int S_IFCHR = 0020000;
+  public static final int S_IFIFO = 0010000;
+
+  public static final int SEEK_SET = 0;
+  public static final int SEEK_DATA = 3;
+  public static final int SEEK_HOLE = 4;
+
+  public static final int XATTR_CREATE = 1;
+
+  /** openat2(2) resolve flags. */
+  public static final long RESOLVE_NO_XDEV = 0x01;
+  public static final long RESOLVE_NO_MAGICLINKS = 0x02;
+  public static final long RESOLVE_NO_SYMLINKS = 0x04;
+  public static final long RESOLVE_BENEATH = 0x08;
+  public static final long RESOLVE_IN_ROOT = 0x10;
+
+  /** The syscall number of openat2, the same on every architecture (added after the tables were unified). */
+  public static final long SYS_OPENAT2 = 437;
+
+  public static final int ENOENT = 2;
+  public static final int EINTR = 4;
+  public static final int EEXIST = 17;
+  public static final int ENOTDIR = 20;
+  public static final int EISDIR = 21;
+  public static final int EINVAL = 22;
+  public static final int ENOSPC = 28;
+  public static final int ERANGE = 34;
+  public static final int ENOSYS = 38;
+  public static final int ENOTEMPTY = 39;
+  public static final int ELOOP = 40;
+  public static final int ENODATA = 61;
+  public static final int EOPNOTSUPP = 95;
+  public static final int EXDEV = 18;
+  public static final int EPERM = 1;
+  public static final int EACCES = 13;
+
+  public static native int open(byte[] path, int flags, int mode) throws LastErrorException;
+
+  public static native int openat(int dirfd, byte[] path, int flags, int mode) throws LastErrorException;
+
+  /** syscall(SYS_openat2, dirfd, path, &open_how, sizeof(open_how)). */
+  public static native long syscall(long number, int dirfd, byte[] path, long[] how, long size)
+      throws LastErrorException;
+
+  public static native int close(int fd) throws LastErrorException;
+
+  public static native int statx(int dirfd, byte[] path, int flags, int mask, byte[] statxbuf)
+      throws LastErrorException;
+
+  public static native long getdents64(int fd, byte[] buf, long count) throws LastErrorException;
+
+  public static native long readlinkat(int dirfd, byte[] path, byte[] buf, long bufsiz) throws LastErrorException;
+
+  public static native int mkdirat(int dirfd, byte[] path, int mode) throws LastErrorException;
+
+  public static native int symlinkat(byte[] target, int newdirfd, byte[] linkpath) throws LastErrorException;
+
+  public static native int linkat(int olddirfd, byte[] oldpath, int newdirfd, byte[] newpath, int flags)
+      throws LastErrorException;
+
+  public static native int mknodat(int dirfd, byte[] path, int mode, long dev) throws LastErrorException;
+
+  public static native int fchownat(int dirfd, byte[] path, int uid, int gid, int flags) throws LastErrorException;
+
+  public static native int fchmod(int fd, int mode) throws LastErrorException;
+
+  public static native int fchmodat(int dirfd, byte[] path, int mode, int flags) throws LastErrorException;
+
+  /** times: {atime.sec, atime.nsec, mtime.sec, mtime.nsec}. */
+  public static native int utimensat(int dirfd, byte[] path, long[] times, int flags) throws LastErrorException;
+
+  public static native int unlinkat(int dirfd, byte[] path, int flags) throws LastErrorException;
+
+  public static native int renameat(int olddirfd, byte[] oldpath, int newdirfd, byte[] newpath)
+      throws LastErrorException;
+
+  public static native long llistxattr(byte[] path, byte[] list, long size) throws LastErrorException;
+
+  public static native long lgetxattr(byte[] path, byte[] name, byte[] value, long size) throws LastErrorException;
+
+  public static native int lsetxattr(byte[] path, byte[] name, byte[] value, long size, int flags)
+      throws LastErrorException;
+
+  public static native int fsync(int fd) throws LastErrorException;
+
+  public static native long lseek(int fd, long offset, int whence) throws LastErrorException;
+
+  public static native long read(int fd, byte[] buf, long count) throws LastErrorException;
+
+  public static native long write(int fd, byte[] buf, long count) throws LastErrorException;
+
+  public static native int ftruncate(int fd, long length) throws LastErrorException;
+
+  public static native int getuid();
+
+  public static native int geteuid();
+
+  public static native int getgid();
+
+  public static native int getegid();
+
+  public static native int umask(int mask);
+
+  public static native Pointer strerror(int errnum);
+
+  /** The text of an errno, as strerror(3) gives it. */
+  public static String errorText(int errno) {
+    Pointer p = strerror(errno);
+    return p == null ? "errno " + errno : p.getString(0);
+  }
+}
