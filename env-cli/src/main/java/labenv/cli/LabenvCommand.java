@@ -1,0 +1,49 @@
+package labenv.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/** The top-level command: global options and the list of verbs. */
+@Command(name = "labenv",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    description = {"Reproducible data-science environments: OCI images, containers, datasets and receipts."},
+    footer = ExitCode.HELP,
+    subcommands = {
+        CompletionCommand.class,
+    })
+public final class LabenvCommand implements Callable<Integer> {
+  @Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--home", paramLabel = "DIR", scope = ScopeType.INHERIT,
+      description = "The store (default: $LABENV_HOME, else $${XDG_DATA_HOME:-~/.local/share}/labenv).")
+  Path home;
+
+  @Option(names = "--stacktrace", scope = ScopeType.INHERIT, description = "Print the full stack trace of a failure.")
+  boolean stacktrace;
+
+  final Map<String, String> env;
+  final PrintWriter out;
+  final PrintWriter err;
+
+  LabenvCommand(Map<String, String> env, PrintWriter out, PrintWriter err) {
+    this.env = env;
+    this.out = out;
+    this.err = err;
+  }
+
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(out);
+    return ExitCode.USAGE;
+  }
+}
