@@ -105,6 +105,11 @@ class StoreConcurrencyIT {
   @Test
   void anotherProcessHoldingTheGcLockBlocksWritersButNotReaders() throws Exception {
     Path root = tmp.resolve("store");
+    // A store deleted and made anew at the same path: this JVM must lock the new lock file.
+    ContentStore.open(root).put("text/plain", "old".getBytes(StandardCharsets.UTF_8));
+    try (var files = Files.walk(root)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
     ContentStore store = ContentStore.open(root);
     Descriptor d = store.put("text/plain", "before".getBytes(StandardCharsets.UTF_8));
     Process holder = Children.start(tmp.resolve("h.log"), "hold", root.toString());
