@@ -4,6 +4,8 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import labenv.store.ContentStore;
+import labenv.store.ImageStore;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,6 +21,13 @@ import picocli.CommandLine.Spec;
     description = {"Reproducible data-science environments: OCI images, containers, datasets and receipts."},
     footer = ExitCode.HELP,
     subcommands = {
+        ImagesCommand.class,
+        InspectCommand.class,
+        HistoryCommand.class,
+        TagCommand.class,
+        RmiCommand.class,
+        PruneCommand.class,
+        FsckCommand.class,
         CompletionCommand.class,
     })
 public final class LabenvCommand implements Callable<Integer> {
@@ -41,9 +50,23 @@ public final class LabenvCommand implements Callable<Integer> {
     this.err = err;
   }
 
+  private ContentStore store;
+
   @Override
   public Integer call() {
     spec.commandLine().usage(out);
     return ExitCode.USAGE;
+  }
+
+  /** The store this invocation works on, opened (and created when missing) on first use. */
+  ContentStore store() {
+    if (store == null) {
+      store = ContentStore.open(home != null ? home : ContentStore.defaultRoot(env));
+    }
+    return store;
+  }
+
+  ImageStore images() {
+    return new ImageStore(store());
   }
 }
