@@ -36,7 +36,9 @@ final class ArchiveReader {
   private ArchiveReader(Path file, RawInput raw, InputStream decoded) {
     this.file = file;
     this.raw = raw;
-    this.watch = new EndWatch(new BufferedInputStream(decoded, 256 * 1024));
+    // No read-ahead buffer here: a decoder error must surface while the entry it belongs to is read,
+    // so that the message names the right entry. The decoders buffer their compressed input themselves.
+    this.watch = new EndWatch(decoded);
     this.tar = new TarArchiveInputStream(watch);
   }
 
