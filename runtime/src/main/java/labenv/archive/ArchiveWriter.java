@@ -174,8 +174,10 @@ final class ArchiveWriter {
     for (Request r : requests) {
       Image image = images.image(r.descriptor(), Platform.host());
       DockerEntry e = byConfig.computeIfAbsent(image.manifest().config().digest(), k -> new DockerEntry(image));
-      if (r.name() != null && !e.repoTags.contains(r.name().familiarName())) {
-        e.repoTags.add(r.name().familiarName());
+      // Fully qualified, as podman writes them: podman reads a name without a registry as
+      // localhost/..., while Docker reads either form the same.
+      if (r.name() != null && !e.repoTags.contains(r.name().toString())) {
+        e.repoTags.add(r.name().toString());
       }
       written.add(image.descriptor());
     }

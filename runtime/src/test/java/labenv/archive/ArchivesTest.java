@@ -211,7 +211,7 @@ class ArchivesTest {
     JsonNode manifest = Json.tree(Files.readAllBytes(x.resolve("manifest.json")), "manifest.json");
     assertEquals(1, manifest.size(), "two names of one image are one entry");
     assertEquals(r.config().hex() + ".json", manifest.get(0).get("Config").asText());
-    assertEquals(List.of("lab/app:3", "lab/app:latest"),
+    assertEquals(List.of("docker.io/lab/app:3", "docker.io/lab/app:latest"),
         List.of(manifest.get(0).get("RepoTags").get(0).asText(), manifest.get(0).get("RepoTags").get(1).asText()));
     String layer = manifest.get(0).get("Layers").get(0).asText();
     assertEquals(r.diffId().hex() + "/layer.tar", layer);
