@@ -47,6 +47,8 @@ final class ArchiveReader {
     InputStream fileIn;
     try {
       fileIn = Files.newInputStream(file);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw LabenvException.failed("no such file or directory");
     } catch (IOException e) {
       throw LabenvException.failed("cannot open " + file + ": " + e.getMessage(), e);
     }

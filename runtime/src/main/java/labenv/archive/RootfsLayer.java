@@ -83,6 +83,8 @@ record RootfsLayer(StagedBlob blob, String mediaType, Digest diffId, long uncomp
         compressing.close();
       }
       blobSize = blobOut.count;
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw LabenvException.failed("no such file or directory");
     } catch (IOException e) {
       throw LabenvException.failed("cannot read " + tarball + ": " + e.getMessage(), e);
     }

@@ -142,6 +142,16 @@ class ArchivesTest {
       assertInstanceOf(UnsafeArchiveEntryException.class, x.getCause());
       assertEquals(before, Fixtures.snapshot(images.content().root()), "store unchanged after " + evil);
     }
+    Path tar = Fixtures.gnuTar(rootfs, tmp.resolve("good.tar"));
+    Fixtures.run("sh", "-c", "gzip -c " + tar + " | head -c 3000 > " + tar + ".gz");
+    LabenvException cut = assertThrows(LabenvException.class, () -> archives.importRootfs(Path.of(tar + ".gz"),
+        "cut:1", Compression.GZIP));
+    assertEquals(2, cut.exitCode(), cut.getMessage());
+    assertTrue(cut.getMessage().startsWith("import " + tar + ".gz: truncated gzip stream"), cut.getMessage());
+    assertEquals(before, Fixtures.snapshot(images.content().root()));
+    LabenvException missing = assertThrows(LabenvException.class, () -> archives.load(tmp.resolve("nope.tar")));
+    assertEquals("load " + tmp.resolve("nope.tar") + ": no such file or directory", missing.getMessage());
+    assertEquals(1, missing.exitCode());
     LabenvException bad = assertThrows(LabenvException.class, () -> archives.importRootfs(rootfs, "Bad Name",
         Compression.GZIP));
     assertEquals(2, bad.exitCode());
@@ -286,6 +296,50 @@ class ArchivesTest {
     assertEquals(MediaTypes.OCI_LAYER, image.manifest().layers().get(0).mediaType());
     assertEquals(MediaTypes.OCI_LAYER_GZIP, image.manifest().layers().get(1).mediaType());
     assertEquals(Fixtures.sha256sum(a.resolve("second.tar.gz")), image.manifest().layers().get(1).digest());
+  }
+
+  @Test
+  void loadsDocker25Archives() throws Exception {
+    // Docker 25+ writes an OCI layout and a manifest.json over the same blobs/sha256/ files.
+    Path tar = Fixtures.gnuTar(rootfs, tmp.resolve("layer.tar"));
+    Digest diffId = Fixtures.sha256sum(tar);
+    Path d = Files.createDirectories(tmp.resolve("d25/blobs/sha256")).getParent().getParent();
+    Files.copy(tar, d.resolve("blobs/sha256/" + diffId.hex()));
+    byte[] config = Json.canonical(new ImageConfig("2024-01-01T00:00:00Z", null, "amd64", "linux", null, null,
+        ImageConfig.RootFs.layers(List.of(diffId)), null));
+    Digest configDigest = Digest.of(config);
+    Files.write(d.resolve("blobs/sha256/" + configDigest.hex()), config);
+    byte[] manifest = Json.canonical(Manifest.oci(Descriptor.of(MediaTypes.OCI_CONFIG, configDigest, config.length),
+        List.of(Descriptor.of(MediaTypes.OCI_LAYER, diffId, Files.size(tar)))));
+    Digest manifestDigest = Digest.of(manifest);
+    Files.write(d.resolve("blobs/sha256/" + manifestDigest.hex()), manifest);
+    Files.writeString(d.resolve("manifest.json"), "[{\"Config\":\"blobs/sha256/" + configDigest.hex()
+        + "\",\"RepoTags\":[\"app:1\"],\"Layers\":[\"blobs/sha256/" + diffId.hex() + "\"]}]");
+    Path dockerOnly = Fixtures.gnuTar(d, tmp.resolve("docker-only.tar"));
+    Files.writeString(d.resolve("oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
+    Files.write(d.resolve("index.json"), Json.canonical(ImageIndex.oci(List.of(Descriptor.of(MediaTypes.OCI_MANIFEST,
+        manifestDigest, manifest.length).withAnnotations(Map.of("io.containerd.image.name", "docker.io/library/app:1",
+        "org.opencontainers.image.ref.name", "1"))))));
+    Path both = Fixtures.gnuTar(d, tmp.resolve("docker25.tar"));
+
+    LoadResult viaIndex = archives.load(both);
+    assertEquals(ArchiveKind.OCI_ARCHIVE, viaIndex.kind(), "the OCI index wins: it keeps the manifest digest");
+    assertEquals(manifestDigest, viaIndex.images().get(0).descriptor().digest());
+    assertEquals(List.of("app:1"), viaIndex.images().get(0).names());
+
+    LoadResult viaManifest = freshStore("other").load(dockerOnly);
+    assertEquals(ArchiveKind.DOCKER_ARCHIVE, viaManifest.kind());
+    assertEquals(List.of("app:1"), viaManifest.images().get(0).names());
+    Image image = new ImageStore(ContentStore.open(tmp.resolve("other"))).image("app:1");
+    assertEquals(configDigest, image.manifest().config().digest());
+    assertEquals(diffId, image.manifest().layers().get(0).digest());
+    assertEquals(manifestDigest, image.descriptor().digest(), "our conversion writes the manifest Docker wrote");
+
+    // A blobs/sha256/ name that its bytes do not hash to is refused.
+    Files.writeString(d.resolve("blobs/sha256/" + configDigest.hex()), "{}");
+    Files.delete(d.resolve("index.json"));
+    refused(Fixtures.gnuTar(d, tmp.resolve("bad25.tar")), "config " + configDigest + ": digest mismatch (got "
+        + Digest.of("{}".getBytes(StandardCharsets.UTF_8)) + ")");
   }
 
   // --- bad input: a one-line error, exit 2, and the store exactly as it was
