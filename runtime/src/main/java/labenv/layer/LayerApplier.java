@@ -577,11 +577,12 @@ public final class LayerApplier {
 
     private LabenvException resolveFailure(List<byte[]> comps, String role, ErrnoException x) {
       TarPath path = join(comps);
+      String subject = role.equals("path") ? "" : role + ": ";
       return switch (x.errno()) {
         case Libc.EXDEV -> unsafe(escape(comps, role));
-        case Libc.ELOOP -> unsafe(role + ": too many levels of symbolic links in \"" + path + "\"");
-        case Libc.ENOTDIR -> bad(role + ": parent \"" + path + "\" is not a directory");
-        case Libc.ENAMETOOLONG -> bad(role + ": name too long");
+        case Libc.ELOOP -> unsafe(subject + "too many levels of symbolic links in \"" + path + "\"");
+        case Libc.ENOTDIR -> bad(subject + "\"" + path + "\" is not a directory");
+        case Libc.ENAMETOOLONG -> bad(subject + "name too long");
         default -> new LabenvException(LabenvException.Kind.FAILED, prefix() + x.getMessage(), x);
       };
     }
