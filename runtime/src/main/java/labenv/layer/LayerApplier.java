@@ -503,11 +503,13 @@ public final class LayerApplier {
       try {
         fd = openBeneath(path.bytes(), Libc.O_PATH | Libc.O_DIRECTORY);
       } catch (ErrnoException x) {
+        // Nothing can be below a missing directory or a file: umoci's diff writes "d" then "d/.wh.deep" when a
+        // directory became a file, and the whiteout has nothing left to remove.
+        if (!create && (x.errno() == Libc.ENOENT || x.errno() == Libc.ENOTDIR)) {
+          return -1;
+        }
         if (x.errno() != Libc.ENOENT) {
           throw resolveFailure(comps, role, x);
-        }
-        if (!create) {
-          return -1;
         }
         fd = createDirectories(comps, role);
       }

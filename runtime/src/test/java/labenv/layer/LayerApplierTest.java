@@ -278,6 +278,19 @@ class LayerApplierTest {
         + " content does", e.getMessage());
   }
 
+  @Test
+  void aTruncatedGzipLayerFailsCleanly() throws IOException {
+    byte[] tar = new RawTar().file("a", "x".repeat(100_000)).end();
+    java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
+    try (var out = new java.util.zip.GZIPOutputStream(gz)) {
+      out.write(tar);
+    }
+    byte[] cut = java.util.Arrays.copyOf(gz.toByteArray(), gz.size() - 4);
+    LabenvException e = unpackFails(new RawTar().file("first", "ok").end(), cut);
+    assertTrue(e.getMessage().startsWith("layer sha256:layer2: truncated gzip stream (input ends after "),
+        e.getMessage());
+  }
+
   // --- ordinary layers
 
   @Test
@@ -306,6 +319,7 @@ class LayerApplierTest {
         .add(new Header().name("c/").type('5'))
         .file("c/inside", "now a dir")
         .file("d", "now a file")
+        .file("d/.wh.deep", "") // umoci writes this when a directory became a file: nothing left to remove
         .file(".wh.e", "")
         .file("f", "kept")
         .file(".wh.f", "") // whiteouts never hide their own layer
