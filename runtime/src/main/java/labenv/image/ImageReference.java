@@ -71,7 +71,7 @@ public record ImageReference(String registry, String path, String tag, Digest di
     int at = remote.indexOf('@');
     remote = at >= 0 ? remote.substring(0, at) : remote;
     if (!remote.toLowerCase(Locale.ROOT).equals(remote)) {
-      throw new InvalidReferenceException(s, "repository name \"" + remote + "\" must be lowercase");
+      throw new InvalidReferenceException(s, "repository name \"" + nameOf(s) + "\" must be lowercase");
     }
     String full = registry + "/" + remainder;
     Matcher m = REFERENCE.matcher(full);
@@ -144,15 +144,21 @@ public record ImageReference(String registry, String path, String tag, Digest di
     return new String[] {registry, remote};
   }
 
+  /** The name part of {@code s} as the user typed it: without tag and digest. */
+  private static String nameOf(String s) {
+    int at = s.indexOf('@');
+    String beforeDigest = at >= 0 ? s.substring(0, at) : s;
+    int colon = beforeDigest.lastIndexOf(':');
+    return colon > beforeDigest.lastIndexOf('/') ? beforeDigest.substring(0, colon) : beforeDigest;
+  }
+
   /** A more precise reason than "invalid reference format" for the common mistakes. */
   private static String whyInvalid(String s) {
     int at = s.indexOf('@');
     String beforeDigest = at >= 0 ? s.substring(0, at) : s;
     String digestPart = at >= 0 ? s.substring(at + 1) : null;
-    int colon = beforeDigest.lastIndexOf(':');
-    boolean hasTag = colon > beforeDigest.lastIndexOf('/');
-    String name = hasTag ? beforeDigest.substring(0, colon) : beforeDigest;
-    String tag = hasTag ? beforeDigest.substring(colon + 1) : null;
+    String name = nameOf(s);
+    String tag = name.length() < beforeDigest.length() ? beforeDigest.substring(name.length() + 1) : null;
     if (name.isEmpty() || name.endsWith("/")) {
       return "a reference must have a repository name";
     }

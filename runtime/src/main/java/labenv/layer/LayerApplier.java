@@ -503,11 +503,13 @@ public final class LayerApplier {
       try {
         fd = openBeneath(path.bytes(), Libc.O_PATH | Libc.O_DIRECTORY);
       } catch (ErrnoException x) {
+        // Nothing can be below a missing directory or a file: umoci's diff writes "d" then "d/.wh.deep" when a
+        // directory became a file, and the whiteout has nothing left to remove.
+        if (!create && (x.errno() == Libc.ENOENT || x.errno() == Libc.ENOTDIR)) {
+          return -1;
+        }
         if (x.errno() != Libc.ENOENT) {
           throw resolveFailure(comps, role, x);
-        }
-        if (!create) {
-          return -1;
         }
         fd = createDirectories(comps, role);
       }
@@ -577,11 +579,12 @@ public final class LayerApplier {
 
     private LabenvException resolveFailure(List<byte[]> comps, String role, ErrnoException x) {
       TarPath path = join(comps);
+      String subject = role.equals("path") ? "" : role + ": ";
       return switch (x.errno()) {
         case Libc.EXDEV -> unsafe(escape(comps, role));
-        case Libc.ELOOP -> unsafe(role + ": too many levels of symbolic links in \"" + path + "\"");
-        case Libc.ENOTDIR -> bad(role + ": parent \"" + path + "\" is not a directory");
-        case Libc.ENAMETOOLONG -> bad(role + ": name too long");
+        case Libc.ELOOP -> unsafe(subject + "too many levels of symbolic links in \"" + path + "\"");
+        case Libc.ENOTDIR -> bad(subject + "\"" + path + "\" is not a directory");
+        case Libc.ENAMETOOLONG -> bad(subject + "name too long");
         default -> new LabenvException(LabenvException.Kind.FAILED, prefix() + x.getMessage(), x);
       };
     }

@@ -35,7 +35,7 @@ import labenv.LabenvException;
  */
 public final class ParallelGzipOutputStream extends OutputStream {
   /** Input block size: large enough that the dictionary setup is a small share of the work. */
-  public static final int BLOCK_SIZE = 256 * 1024;
+  public static final int BLOCK_SIZE = 1024 * 1024;
   private static final int DICTIONARY = 32 * 1024;
   private static final byte[] HEADER = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, (byte) 0xff};
   private static final AtomicInteger STREAMS = new AtomicInteger();

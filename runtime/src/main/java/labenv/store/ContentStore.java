@@ -50,7 +50,8 @@ public final class ContentStore {
 
   private static final Pattern HEX = Pattern.compile("[a-f0-9]+");
   /** Entries a directory may hold and still be initialised as a new store (an interrupted init). */
-  private static final Set<String> INIT_ENTRIES = Set.of(BLOBS_DIR, INDEX_FILE, LOCKS_DIR);
+  // oci-layout itself: a concurrent open() may finish between our check and our listing.
+  private static final Set<String> INIT_ENTRIES = Set.of(BLOBS_DIR, INDEX_FILE, LOCKS_DIR, LAYOUT_FILE);
 
   private final Path root;
   private final Path indexFile;
@@ -357,7 +358,8 @@ public final class ContentStore {
 
   /**
    * Read-modify-write of index.json under the index lock (and a shared gc hold, as this may
-   * publish a name). {@code change} sees the newest index and may run again-free: it runs once.
+   * publish a name): {@code change} runs once, on the newest index, and no concurrent update is
+   * lost. Returns the index written. Keep {@code change} short; every writer waits for it.
    */
   public ImageIndex updateIndex(UnaryOperator<ImageIndex> change) {
     StoreLock gc = gcLock.shared();

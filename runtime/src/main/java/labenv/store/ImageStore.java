@@ -302,7 +302,7 @@ public final class ImageStore {
         Map.of(REF_NAME, ref.familiarName()), manifest.platform(), manifest.artifactType());
     StoreLock gc = store.lockShared();
     try {
-      checkComplete(manifest, true);
+      checkComplete(manifest);
       store.updateIndex(index -> {
         List<Descriptor> out = new ArrayList<>();
         boolean placed = false;
@@ -328,11 +328,11 @@ public final class ImageStore {
   }
 
   /**
-   * Checks that every blob an image needs is present with its size (content is hashed for the
-   * manifests and indexes read, not for layers). Returns true when complete; for an index, some
-   * platforms may be absent but the present ones must be complete.
+   * Throws unless every blob the image needs is present with its size (manifests and indexes are
+   * read and so verified; layers are not re-hashed). An index may lack some platforms, but the
+   * ones present must be complete.
    */
-  private void checkComplete(Descriptor d, boolean root) {
+  private void checkComplete(Descriptor d) {
     String what = References.kind(d.mediaType()) + " " + d.digest();
     if (!store.has(d.digest())) {
       throw LabenvException.failed("cannot name " + what + ": it is not in the store");
@@ -349,7 +349,7 @@ public final class ImageStore {
       boolean any = false;
       for (Descriptor c : children) {
         if (store.has(c.digest())) {
-          checkComplete(c, false);
+          checkComplete(c);
           any = true;
         }
       }
@@ -363,7 +363,7 @@ public final class ImageStore {
         throw LabenvException.failed("cannot name " + what + ": its " + References.kind(c.mediaType()) + " "
             + c.digest() + " is not in the store");
       }
-      checkComplete(c, false);
+      checkComplete(c);
     }
   }
 

@@ -8,6 +8,7 @@ import java.nio.channels.FileLockInterruptionException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import labenv.LabenvException;
@@ -27,6 +28,8 @@ final class LockFile {
 
   private final Path file;
   private FileChannel channel;
+  /** The identity (device, inode) of the file {@link #channel} has open. */
+  private Object channelFileKey;
   private FileLock fileLock;
   private int sharedHolds;
   private Thread exclusiveOwner;
@@ -120,10 +123,18 @@ final class LockFile {
   // threads of this process would have to wait for that same file lock anyway.
   private void acquireFileLock(boolean shared) {
     try {
-      if (channel == null || !channel.isOpen()) {
+      // No hold exists when we get here, so a stale channel can be closed without dropping a lock:
+      // if the store was deleted and made anew at the same path, locking the old inode would
+      // exclude no one.
+      if (channel != null && (!channel.isOpen() || channelFileKey == null || !channelFileKey.equals(fileKeyOrNull()))) {
+        channel.close();
+        channel = null;
+      }
+      if (channel == null) {
         Files.createDirectories(file.getParent());
         channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
             StandardOpenOption.WRITE);
+        channelFileKey = fileKeyOrNull();
       }
       fileLock = channel.lock(0, Long.MAX_VALUE, shared);
     } catch (FileLockInterruptionException | ClosedChannelException e) {
@@ -133,6 +144,14 @@ final class LockFile {
       throw LabenvException.failed("interrupted while waiting for lock " + file, e);
     } catch (IOException e) {
       throw LabenvException.failed("cannot lock " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private Object fileKeyOrNull() {
+    try {
+      return Files.readAttributes(file, BasicFileAttributes.class).fileKey();
+    } catch (IOException e) {
+      return null;
     }
   }
 

@@ -54,7 +54,7 @@ final class References {
       ImageIndex index = Json.parse(bytes, ImageIndex.class, what);
       checkMediaType(what, d.mediaType(), index.mediaType());
       out.addAll(index.manifests());
-      check(what, "manifests", out, 0);
+      check(what, "manifests", out);
     } else if (MediaTypes.isManifest(d.mediaType())) {
       Manifest m = Json.parse(bytes, Manifest.class, what);
       checkMediaType(what, d.mediaType(), m.mediaType());
@@ -62,18 +62,18 @@ final class References {
         throw LabenvException.badInput(what + ": no config");
       }
       out.add(m.config());
-      check(what, "config", List.of(m.config()), 0);
+      check(what, "config", List.of(m.config()));
       out.addAll(m.layers());
-      check(what, "layers", m.layers(), 0);
+      check(what, "layers", m.layers());
     }
     return out;
   }
 
-  private static void check(String what, String field, List<Descriptor> ds, int offset) {
+  private static void check(String what, String field, List<Descriptor> ds) {
     for (int i = 0; i < ds.size(); i++) {
       String problem = ContentStore.descriptorProblem(ds.get(i));
       if (problem != null) {
-        throw LabenvException.badInput(what + ": " + field + (field.equals("config") ? "" : "[" + (i + offset) + "]")
+        throw LabenvException.badInput(what + ": " + field + (field.equals("config") ? "" : "[" + i + "]")
             + ": " + problem);
       }
     }

@@ -69,6 +69,7 @@ public final class TarReader implements Closeable {
     byte[] longName = null;
     byte[] longLink = null;
     boolean pendingMeta = false;
+    long start = -1;
     while (true) {
       long at = offset;
       int n = readBlock();
@@ -99,6 +100,9 @@ public final class TarReader implements Closeable {
       }
       verifyChecksum(at);
       byte type = header[156];
+      if (start < 0 && type != 'g') {
+        start = at; // messages name an entry by its first header, the extended one if it has one
+      }
       switch (type) {
         case 'x' -> {
           for (PaxRecords.Record r : readPax(at)) {
@@ -139,8 +143,8 @@ public final class TarReader implements Closeable {
           pendingMeta = true;
         }
         default -> {
-          entry = buildEntry(at, type, pax, pax00Segments, longName, longLink);
-          entryOffset = at;
+          entry = buildEntry(start, type, pax, pax00Segments, longName, longLink);
+          entryOffset = start;
           lastName = entry.path().toString();
           return entry;
         }

@@ -117,8 +117,10 @@ class ImageReferenceTest {
 
   @Test
   void messagesSayWhatIsWrong() {
-    assertEquals("invalid reference \"Uppercase:tag\": repository name \"library/Uppercase\" must be lowercase",
+    assertEquals("invalid reference \"Uppercase:tag\": repository name \"Uppercase\" must be lowercase",
         message("Uppercase:tag"));
+    assertEquals("invalid reference \"test:5000/Up/x@sha256:" + F64 + "\": repository name \"test:5000/Up/x\" must be lowercase",
+        message("test:5000/Up/x@sha256:" + F64));
     assertTrue(message("busybox:bad!tag").contains("invalid tag \"bad!tag\""), message("busybox:bad!tag"));
     assertTrue(message("busybox:" + "a".repeat(129)).contains("tag must not be more than 128 characters"));
     assertTrue(message("aa/asdf$$^/aa").contains("invalid repository name \"aa/asdf$$^/aa\""));
