@@ -185,7 +185,8 @@ class ArchivesTest {
     assertEquals(3, loaded.blobsAdded());
     ImageStore otherImages = new ImageStore(ContentStore.open(tmp.resolve("other")));
     assertEquals(r.manifest().digest(), otherImages.resolve("lab/app:2").digest());
-    assertTrue(otherImages.fsck().toString().length() > 0);
+    var fsck = otherImages.fsck();
+    assertTrue(fsck.ok() && fsck.notes().isEmpty(), fsck.toString());
 
     // Loading again adds nothing and names the same image.
     LoadResult again = other.load(out);
@@ -340,6 +341,43 @@ class ArchivesTest {
     Files.delete(d.resolve("index.json"));
     refused(Fixtures.gnuTar(d, tmp.resolve("bad25.tar")), "config " + configDigest + ": digest mismatch (got "
         + Digest.of("{}".getBytes(StandardCharsets.UTF_8)) + ")");
+  }
+
+  @Test
+  void concurrentLoadsOfTheSameArchiveBothSucceed() throws Exception {
+    ImportResult r = archives.importRootfs(rootfs, "c:1", Compression.GZIP);
+    Path out = tmp.resolve("c.tar");
+    archives.save(List.of("c:1"), out, Archives.Format.OCI);
+    ImageStore target = new ImageStore(ContentStore.open(tmp.resolve("target")));
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<LoadResult>> runs = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        runs.add(pool.submit(() -> new Archives(target).load(out)));
+      }
+      int added = 0;
+      for (var f : runs) {
+        LoadResult l = f.get();
+        assertEquals(r.manifest().digest(), l.images().get(0).descriptor().digest());
+        added += l.blobsAdded();
+      }
+      assertTrue(added >= 3, "every blob was added by someone: " + added);
+    } finally {
+      pool.shutdown();
+    }
+    var fsck = target.fsck();
+    assertTrue(fsck.ok() && fsck.notes().isEmpty(), fsck.toString());
+    assertFalse(Files.exists(target.content().root().resolve(Archives.INGEST_DIR)), "no staging left behind");
+  }
+
+  @Test
+  void removesStagingThatAKilledLoadLeftBehind() throws Exception {
+    Path dead = Files.createDirectories(images.content().root().resolve(Archives.INGEST_DIR).resolve("load-dead"));
+    Files.writeString(dead.resolve(".lock"), "");
+    Files.writeString(dead.resolve("0"), "half a layer");
+    archives.importRootfs(rootfs, "after:1", Compression.GZIP);
+    assertFalse(Files.exists(dead), "a staging directory nobody holds is removed");
+    assertFalse(Files.exists(images.content().root().resolve(Archives.INGEST_DIR)));
   }
 
   // --- bad input: a one-line error, exit 2, and the store exactly as it was
