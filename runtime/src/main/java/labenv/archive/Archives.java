@@ -164,6 +164,10 @@ public final class Archives {
         Files.move(temp, abs, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         AtomicFile.syncDirectory(abs.getParent());
         return new SaveResult(out, format, written, Files.size(abs));
+      } catch (java.nio.file.NoSuchFileException e) {
+        throw LabenvException.failed("no such directory " + abs.getParent(), e);
+      } catch (java.nio.file.AccessDeniedException e) {
+        throw LabenvException.failed("permission denied", e);
       } catch (IOException e) {
         throw LabenvException.failed("cannot write " + out + ": " + e.getMessage(), e);
       } finally {

@@ -565,6 +565,11 @@ class ArchivesTest {
     assertEquals(1, e.exitCode(), e.getMessage());
     assertTrue(e.getMessage().startsWith("save " + out + ": "), e.getMessage());
     assertFalse(Files.exists(out));
+    archives.importRootfs(rootfs, "real:1", Compression.GZIP);
+    Path nowhere = tmp.resolve("no/such/dir/x.tar");
+    LabenvException n = assertThrows(LabenvException.class, () -> archives.save(List.of("real:1"), nowhere,
+        Archives.Format.DOCKER));
+    assertEquals("save " + nowhere + ": no such directory " + nowhere.getParent(), n.getMessage());
   }
 
   static List<String> names(LoadResult r) {
