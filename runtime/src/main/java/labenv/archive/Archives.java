@@ -9,7 +9,6 @@ import java.util.Collection;
 import java.util.List;
 import labenv.LabenvException;
 import labenv.image.Descriptor;
-import labenv.image.Digest;
 import labenv.image.ImageConfig;
 import labenv.image.ImageIndex;
 import labenv.image.ImageReference;
