@@ -156,4 +156,16 @@ public final class Libc {
     Pointer p = strerror(errno);
     return p == null ? "errno " + errno : p.getString(0);
   }
+
+  // added for labenv.layer (LayerApplier): fd-based metadata, atomic no-replace rename, one sync per unpack.
+  public static final int RENAME_NOREPLACE = 1;
+  public static final int ENAMETOOLONG = 36;
+
+  public static native int fsetxattr(int fd, byte[] name, byte[] value, long size, int flags)
+      throws LastErrorException;
+
+  public static native int renameat2(int olddirfd, byte[] oldpath, int newdirfd, byte[] newpath, int flags)
+      throws LastErrorException;
+
+  public static native int syncfs(int fd) throws LastErrorException;
 }

@@ -1,0 +1,521 @@
+package labenv.layer;
+
+import java.io.BufferedOutputStream;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import labenv.LabenvException;
+import labenv.linux.ErrnoException;
+import labenv.linux.Libc;
+import labenv.linux.Stat;
+import labenv.linux.Syscalls;
+import labenv.tar.TarEntry;
+import labenv.tar.TarPath;
+import labenv.tar.TarWriter;
+
+/**
+ * Packs a directory tree, or the changes of one tree against another, into a layer whose bytes
+ * depend only on the content.
+ *
+ * <ul>
+ *   <li>Entries are sorted by the unsigned bytes of their names as written, directories with their
+ *       trailing "/"; so every directory comes right before what it holds, and its subtree is one run.
+ *       The root directory itself is not an entry (as docker and jib layers have it).
+ *   <li>mtimes are clamped to the source date epoch; no atime or ctime is written.
+ *   <li>Owners are 0:0 with no user or group names unless {@code keepOwners}; then the numeric ids
+ *       are kept and the names still left out (names would come from this host's passwd file).
+ *   <li>Hardlinks: the first path in that order is the file, the later ones point to it.
+ *   <li>Sockets are skipped: they cannot be packed and are only meaningful to a running process.
+ *   <li>Extended attributes kept: {@code user.*}, {@code trusted.*}, {@code security.capability},
+ *       and POSIX ACLs ({@code system.posix_acl_*}); never overlayfs' own ({@code *.overlay.*}), and
+ *       not {@code security.selinux} and other host security labels, which belong to the host.
+ *   <li>Sparse files are read around their holes but written as plain files.
+ * </ul>
+ *
+ * <p>The tar is produced on the calling thread (with its sha256, the diffID), compressed on
+ * {@code threads} threads, and the compressed bytes hashed as they are written; the result does not
+ * depend on the thread count.
+ */
+public final class LayerWriter {
+  /** overlayfs' mark of a deleted name: a character device 0:0. */
+  private static final byte[] WHITEOUT_PREFIX = ".wh.".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] OPAQUE = ".wh..wh..opq".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] EMPTY = new byte[0];
+
+  private final long sourceDateEpoch;
+  private final boolean keepOwners;
+  private final Compression compression;
+  private final int level;
+  private final int threads;
+
+  private LayerWriter(Builder b) {
+    this.sourceDateEpoch = b.sourceDateEpoch;
+    this.keepOwners = b.keepOwners;
+    this.compression = b.compression;
+    this.level = b.level != null ? b.level : b.compression.defaultLevel();
+    this.threads = b.threads;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Options for a {@link LayerWriter}. */
+  public static final class Builder {
+    private long sourceDateEpoch = epochFromEnvironment();
+    private boolean keepOwners;
+    private Compression compression = Compression.GZIP;
+    private Integer level;
+    private int threads = Runtime.getRuntime().availableProcessors();
+
+    private Builder() {}
+
+    /** Seconds since 1970; later mtimes are clamped to it. Default: $SOURCE_DATE_EPOCH, else 0. */
+    public Builder sourceDateEpoch(long seconds) {
+      this.sourceDateEpoch = seconds;
+      return this;
+    }
+
+    /** Keep numeric owners (default: everything owned by 0:0). */
+    public Builder keepOwners(boolean keep) {
+      this.keepOwners = keep;
+      return this;
+    }
+
+    /** Default gzip. */
+    public Builder compression(Compression c) {
+      this.compression = c;
+      return this;
+    }
+
+    /** Default: the compression's own default (gzip 6, zstd 3). */
+    public Builder level(int level) {
+      this.level = level;
+      return this;
+    }
+
+    /** Compression threads (default: the number of processors); the bytes are the same for any. */
+    public Builder threads(int threads) {
+      if (threads < 1) {
+        throw new IllegalArgumentException("threads must be at least 1, not " + threads);
+      }
+      this.threads = threads;
+      return this;
+    }
+
+    public LayerWriter build() {
+      return new LayerWriter(this);
+    }
+
+    private static long epochFromEnvironment() {
+      String s = System.getenv("SOURCE_DATE_EPOCH");
+      if (s == null || s.isBlank()) {
+        return 0;
+      }
+      try {
+        return Long.parseLong(s.trim());
+      } catch (NumberFormatException e) {
+        throw LabenvException.badInput("SOURCE_DATE_EPOCH \"" + s + "\" is not a number of seconds");
+      }
+    }
+  }
+
+  /** Packs everything below {@code dir} (not {@code dir} itself) into {@code out}, which stays open. */
+  public LayerResult write(Path dir, OutputStream out) {
+    return pack(out, packing -> {
+      try (SourceDirectory root = SourceDirectory.open(dir)) {
+        packing.walk(root, null, false, false);
+      }
+    });
+  }
+
+  /**
+   * Packs what {@code upper} changes against {@code lower}: what is new or different (with its
+   * parent directories, changed or not), and a {@code .wh.NAME} whiteout for each name of
+   * {@code lower} that {@code upper} does not have. Files count as changed when any field of
+   * their entry (after clamping and owner normalisation) or their content differs.
+   */
+  public LayerResult writeChanges(Path lower, Path upper, OutputStream out) {
+    return pack(out, packing -> {
+      try (SourceDirectory l = SourceDirectory.open(lower); SourceDirectory u = SourceDirectory.open(upper)) {
+        packing.diff(l, u, null);
+      }
+    });
+  }
+
+  /**
+   * Packs an overlayfs upper directory as a layer: a character device 0:0 becomes a {@code .wh.NAME}
+   * whiteout, a directory marked opaque ({@code trusted.overlay.opaque} or {@code user.overlay.opaque}
+   * = "y") gets a {@code .wh..wh..opq} entry, and overlay's own xattrs are left out. Uppers made with
+   * redirect_dir or metacopy are refused: their content is partly in the lower layers.
+   */
+  public LayerResult writeOverlayUpper(Path upperdir, OutputStream out) {
+    return pack(out, packing -> {
+      try (SourceDirectory root = SourceDirectory.open(upperdir)) {
+        packing.walk(root, null, true, false);
+      }
+    });
+  }
+
+  private interface Body {
+    void run(Packing packing) throws IOException;
+  }
+
+  private LayerResult pack(OutputStream out, Body body) {
+    DigestingOutputStream blob = new DigestingOutputStream(new KeepOpen(out));
+    OutputStream compressor = compression.compress(blob, level, threads);
+    DigestingOutputStream tarDigest = compression == Compression.NONE ? blob : new DigestingOutputStream(compressor);
+    OutputStream tarSink = compression == Compression.NONE
+        ? new BufferedOutputStream(compressor, 256 * 1024) : new BufferedOutputStream(tarDigest, 256 * 1024);
+    TarWriter tar = new TarWriter(tarSink);
+    boolean done = false;
+    try {
+      body.run(new Packing(tar));
+      tar.close();
+      done = true;
+    } catch (IOException e) {
+      throw LabenvException.failed("packing a layer: " + e.getMessage(), e);
+    } finally {
+      if (!done) {
+        Compression.abort(compressor);
+      }
+    }
+    return new LayerResult(blob.digest(), blob.size(), tarDigest.digest(), tarDigest.size(),
+        compression.mediaType());
+  }
+
+  /** The caller's stream: flushed at the end, closed by the caller. */
+  private static final class KeepOpen extends FilterOutputStream {
+    KeepOpen(OutputStream out) {
+      super(out);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      out.write(b, off, len);
+    }
+
+    @Override
+    public void close() throws IOException {
+      out.flush();
+    }
+  }
+
+  /** One child of a directory, with the name it sorts by. */
+  private record Child(byte[] key, byte[] name, Stat stat, Stat lower, Kind kind) {}
+
+  private enum Kind { ENTRY, WHITEOUT, OPAQUE }
+
+  /** The state of one packing run: the tar, the hardlinks seen, the directories not yet written. */
+  private final class Packing {
+    private final TarWriter tar;
+    private final Map<String, TarPath> firstLinks = new HashMap<>();
+    /** Unchanged directories on the way down to a change (writeChanges): written once something below is. */
+    private final Deque<TarEntry> pendingParents = new ArrayDeque<>();
+    private byte[] compareA;
+    private byte[] compareB;
+
+    Packing(TarWriter tar) {
+      this.tar = tar;
+    }
+
+    /** Every entry below {@code dir}; {@code overlay} converts overlayfs whiteouts and opaque marks. */
+    void walk(SourceDirectory dir, TarPath prefix, boolean overlay, boolean opaque) throws IOException {
+      List<Child> children = new ArrayList<>();
+      try {
+        for (byte[] name : dir.names()) {
+          Stat st = dir.lstat(name);
+          if (st.type() == Libc.S_IFSOCK) {
+            continue;
+          }
+          if (overlay && st.type() == Libc.S_IFCHR && st.rdevMajor() == 0 && st.rdevMinor() == 0) {
+            children.add(new Child(concat(WHITEOUT_PREFIX, name), name, st, null, Kind.WHITEOUT));
+          } else {
+            children.add(new Child(key(name, st), name, st, null, Kind.ENTRY));
+          }
+        }
+        if (opaque) {
+          children.add(new Child(OPAQUE, OPAQUE, null, null, Kind.OPAQUE));
+        }
+        children.sort((a, b) -> Arrays.compareUnsigned(a.key(), b.key()));
+        for (Child c : children) {
+          TarPath path = resolve(prefix, c.kind() == Kind.ENTRY ? c.name() : c.key());
+          if (c.kind() != Kind.ENTRY) {
+            emit(whiteout(path));
+            continue;
+          }
+          SortedMap<String, byte[]> all = dir.xattrs(c.name());
+          if (overlay) {
+            refuseOverlayFeatures(all, dir, c.name());
+          }
+          TarEntry e = entry(dir, c.name(), path, c.stat(), keptXattrs(all));
+          if (c.stat().isDirectory()) {
+            emit(e);
+            try (SourceDirectory child = dir.openChild(c.name())) {
+              walk(child, path, overlay, overlay && isOpaque(all));
+            }
+          } else {
+            emitNonDirectory(dir, c.name(), e, c.stat());
+          }
+        }
+      } catch (ErrnoException e) {
+        throw e.withContext("packing " + dir.where(EMPTY));
+      }
+    }
+
+    /** What {@code upper} changes against {@code lower} (which may be absent: then everything is new). */
+    void diff(SourceDirectory lower, SourceDirectory upper, TarPath prefix) throws IOException {
+      List<Child> children = new ArrayList<>();
+      try {
+        Map<ByteBuffer, Stat> lowerStats = new HashMap<>();
+        for (byte[] name : lower.names()) {
+          Stat st = lower.lstat(name);
+          if (st.type() != Libc.S_IFSOCK) {
+            lowerStats.put(ByteBuffer.wrap(name), st);
+          }
+        }
+        for (byte[] name : upper.names()) {
+          Stat st = upper.lstat(name);
+          if (st.type() == Libc.S_IFSOCK) {
+            continue;
+          }
+          children.add(new Child(key(name, st), name, st, lowerStats.remove(ByteBuffer.wrap(name)), Kind.ENTRY));
+        }
+        for (ByteBuffer gone : lowerStats.keySet()) {
+          children.add(new Child(concat(WHITEOUT_PREFIX, gone.array()), gone.array(), null, null, Kind.WHITEOUT));
+        }
+        children.sort((a, b) -> Arrays.compareUnsigned(a.key(), b.key()));
+        for (Child c : children) {
+          if (c.kind() == Kind.WHITEOUT) {
+            emit(whiteout(resolve(prefix, c.key())));
+            continue;
+          }
+          TarPath path = resolve(prefix, c.name());
+          TarEntry e = entry(upper, c.name(), path, c.stat(), keptXattrs(upper.xattrs(c.name())));
+          Stat l = c.lower();
+          boolean sameType = l != null && l.type() == c.stat().type();
+          if (c.stat().isDirectory()) {
+            if (sameType && sameHeader(e, entry(lower, c.name(), path, l, keptXattrs(lower.xattrs(c.name()))))) {
+              pendingParents.addLast(e);
+              try (SourceDirectory lc = lower.openChild(c.name()); SourceDirectory uc = upper.openChild(c.name())) {
+                diff(lc, uc, path);
+              }
+              if (pendingParents.peekLast() == e) {
+                pendingParents.removeLast();
+              }
+            } else {
+              emit(e);
+              try (SourceDirectory uc = upper.openChild(c.name())) {
+                walk(uc, path, false, false);
+              }
+            }
+          } else if (!sameType || !sameHeader(e, entry(lower, c.name(), path, l, keptXattrs(lower.xattrs(c.name()))))
+              || (c.stat().isRegular() && !sameContent(lower, upper, c.name(), l, c.stat()))) {
+            emitNonDirectory(upper, c.name(), e, c.stat());
+          }
+        }
+      } catch (ErrnoException e) {
+        throw e.withContext("comparing " + upper.where(EMPTY) + " with " + lower.where(EMPTY));
+      }
+    }
+
+    private void emit(TarEntry e) {
+      writePendingParents();
+      tar.write(e);
+    }
+
+    private void writePendingParents() {
+      while (!pendingParents.isEmpty()) {
+        tar.write(pendingParents.pollFirst());
+      }
+    }
+
+    /** A file, link, device or fifo; a file with other links becomes a hardlink after its first path. */
+    private void emitNonDirectory(SourceDirectory dir, byte[] name, TarEntry e, Stat st) throws IOException {
+      if (!st.isRegular()) {
+        emit(e);
+        return;
+      }
+      if (st.nlink() > 1) {
+        TarPath first = firstLinks.putIfAbsent(st.inodeKey(), e.path());
+        if (first != null) {
+          emit(new TarEntry(TarEntry.Type.HARDLINK, e.path(), first.bytes(), e.mode(), e.uid(), e.gid(), "", "",
+              e.mtime(), 0, 0, 0, null));
+          return;
+        }
+      }
+      int fd = dir.openFile(name);
+      Stat opened;
+      try {
+        opened = Syscalls.lstat(fd, EMPTY);
+      } catch (RuntimeException ex) {
+        Syscalls.close(fd);
+        throw ex;
+      }
+      if (!opened.isRegular() || opened.ino() != st.ino() || opened.size() != st.size()) {
+        Syscalls.close(fd);
+        throw LabenvException.failed("packing " + dir.where(name) + ": the file changed while packing");
+      }
+      boolean sparse = opened.blocks() * 512 < opened.size();
+      try (FileContent content = new FileContent(fd, sparse, dir.where(name))) {
+        writePendingParents();
+        tar.write(e, content);
+      }
+    }
+
+    private TarEntry entry(SourceDirectory dir, byte[] name, TarPath path, Stat st, SortedMap<String, byte[]> xattrs) {
+      long mtime = Math.min(st.mtimeSec(), sourceDateEpoch);
+      long uid = keepOwners ? Integer.toUnsignedLong(st.uid()) : 0;
+      long gid = keepOwners ? Integer.toUnsignedLong(st.gid()) : 0;
+      int mode = st.permissions();
+      TarEntry.Type type;
+      byte[] link = null;
+      long size = 0;
+      int major = 0;
+      int minor = 0;
+      switch (st.type()) {
+        case Libc.S_IFDIR -> type = TarEntry.Type.DIRECTORY;
+        case Libc.S_IFREG -> {
+          type = TarEntry.Type.FILE;
+          size = st.size();
+        }
+        case Libc.S_IFLNK -> {
+          type = TarEntry.Type.SYMLINK;
+          link = dir.readlink(name);
+        }
+        case Libc.S_IFCHR, Libc.S_IFBLK -> {
+          type = st.type() == Libc.S_IFCHR ? TarEntry.Type.CHAR_DEVICE : TarEntry.Type.BLOCK_DEVICE;
+          major = st.rdevMajor();
+          minor = st.rdevMinor();
+        }
+        case Libc.S_IFIFO -> type = TarEntry.Type.FIFO;
+        default -> throw LabenvException.failed("packing " + dir.where(name) + ": unknown file type 0"
+            + Integer.toOctalString(st.type()));
+      }
+      return new TarEntry(type, path, link, mode, uid, gid, "", "", mtime, size, major, minor, xattrs);
+    }
+
+    private TarEntry whiteout(TarPath path) {
+      return new TarEntry(TarEntry.Type.FILE, path, null, 0, 0, 0, "", "", Math.min(0, sourceDateEpoch), 0, 0, 0,
+          null);
+    }
+
+    private boolean sameContent(SourceDirectory lower, SourceDirectory upper, byte[] name, Stat l, Stat u)
+        throws IOException {
+      if (l.size() != u.size()) {
+        return false;
+      }
+      if (l.devMajor() == u.devMajor() && l.devMinor() == u.devMinor() && l.ino() == u.ino()) {
+        return true;
+      }
+      if (compareA == null) {
+        compareA = new byte[1 << 20];
+        compareB = new byte[1 << 20];
+      }
+      try (FileContent a = new FileContent(lower.openFile(name), false, lower.where(name));
+          FileContent b = new FileContent(upper.openFile(name), false, upper.where(name))) {
+        while (true) {
+          int na = fill(a, compareA);
+          int nb = fill(b, compareB);
+          if (na != nb || !Arrays.equals(compareA, 0, na, compareB, 0, nb)) {
+            return false;
+          }
+          if (na < compareA.length) {
+            return true;
+          }
+        }
+      }
+    }
+  }
+
+  private static int fill(FileContent c, byte[] buf) throws IOException {
+    ByteBuffer bb = ByteBuffer.wrap(buf);
+    while (bb.hasRemaining()) {
+      if (c.read(bb) < 0) {
+        break;
+      }
+    }
+    return bb.position();
+  }
+
+  private static boolean sameHeader(TarEntry a, TarEntry b) {
+    if (a.type() != b.type() || a.mode() != b.mode() || a.uid() != b.uid() || a.gid() != b.gid()
+        || a.mtime() != b.mtime() || a.size() != b.size() || a.devMajor() != b.devMajor()
+        || a.devMinor() != b.devMinor() || !Arrays.equals(a.linkTarget(), b.linkTarget())
+        || !a.xattrs().keySet().equals(b.xattrs().keySet())) {
+      return false;
+    }
+    for (Map.Entry<String, byte[]> x : a.xattrs().entrySet()) {
+      if (!Arrays.equals(x.getValue(), b.xattrs().get(x.getKey()))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The extended attributes a layer keeps (see the class comment). */
+  static boolean keepXattr(String name) {
+    if (name.startsWith("user.")) {
+      return !name.startsWith("user.overlay.");
+    }
+    if (name.startsWith("trusted.")) {
+      return !name.startsWith("trusted.overlay.");
+    }
+    return name.equals("security.capability") || name.equals("system.posix_acl_access")
+        || name.equals("system.posix_acl_default");
+  }
+
+  private static SortedMap<String, byte[]> keptXattrs(SortedMap<String, byte[]> all) {
+    SortedMap<String, byte[]> kept = new TreeMap<>();
+    all.forEach((k, v) -> {
+      if (keepXattr(k)) {
+        kept.put(k, v);
+      }
+    });
+    return kept;
+  }
+
+  private static boolean isOpaque(SortedMap<String, byte[]> xattrs) {
+    return isY(xattrs.get("trusted.overlay.opaque")) || isY(xattrs.get("user.overlay.opaque"));
+  }
+
+  private static boolean isY(byte[] v) {
+    return v != null && v.length >= 1 && v[0] == 'y';
+  }
+
+  private static void refuseOverlayFeatures(SortedMap<String, byte[]> xattrs, SourceDirectory dir, byte[] name) {
+    for (String k : xattrs.keySet()) {
+      if (k.equals("trusted.overlay.redirect") || k.equals("user.overlay.redirect")
+          || k.equals("trusted.overlay.metacopy") || k.equals("user.overlay.metacopy")) {
+        throw LabenvException.badInput("packing overlay upper " + dir.where(name) + ": " + k
+            + " is not supported (mount overlayfs with redirect_dir=off,metacopy=off)");
+      }
+    }
+  }
+
+  private static byte[] key(byte[] name, Stat st) {
+    return st.isDirectory() ? concat(name, new byte[] {'/'}) : name;
+  }
+
+  private static TarPath resolve(TarPath prefix, byte[] name) {
+    return prefix == null ? TarPath.ofRaw(name) : prefix.resolve(name);
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+}
