@@ -28,6 +28,10 @@ import picocli.CommandLine.Spec;
         RmiCommand.class,
         PruneCommand.class,
         FsckCommand.class,
+        ImportCommand.class,
+        LoadCommand.class,
+        SaveCommand.class,
+        UnpackCommand.class,
         CompletionCommand.class,
     })
 public final class LabenvCommand implements Callable<Integer> {

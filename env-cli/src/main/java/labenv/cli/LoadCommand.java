@@ -1,0 +1,29 @@
+package labenv.cli;
+
+import java.nio.file.Path;
+import labenv.archive.Archives;
+import labenv.archive.LoadResult;
+import labenv.archive.LoadedImage;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "load",
+    description = {"Load images from an oci-archive, an OCI image layout directory, or a docker-archive",
+        "(docker save / podman save), with gzip, zstd or uncompressed layers."})
+final class LoadCommand extends Verb {
+  @Option(names = {"-i", "--input"}, required = true, paramLabel = "FILE|DIR", description = "the archive or layout")
+  Path input;
+
+  @Override
+  public Integer call() {
+    LoadResult r = new Archives(images()).load(input);
+    for (LoadedImage image : r.images()) {
+      if (image.named()) {
+        image.names().forEach(n -> out().println("Loaded image: " + n));
+      } else {
+        out().println("Loaded image: " + image.descriptor().digest());
+      }
+    }
+    return ExitCode.OK;
+  }
+}
