@@ -71,16 +71,20 @@ public final class ImageUnpacker {
 
     @Override
     public int read() throws IOException {
-      int b = in.read();
-      if (b >= 0) {
-        hash.update((byte) b);
-      }
-      return b;
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
-      int n = in.read(b, off, len);
+      int n;
+      try {
+        n = in.read(b, off, len);
+      } catch (LabenvException e) {
+        // The blob came from our own store: a stream that doesn't decode is damage, not bad input.
+        throw e.kind() == LabenvException.Kind.BAD_INPUT
+            ? LabenvException.failed("stored blob is damaged: " + e.getMessage() + " (run labenv fsck)", e) : e;
+      }
       if (n > 0) {
         hash.update(b, off, n);
       }
