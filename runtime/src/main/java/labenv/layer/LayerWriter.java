@@ -1,5 +1,6 @@
 package labenv.layer;
 
+import com.sun.jna.Memory;
 import java.io.BufferedOutputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
@@ -181,8 +182,8 @@ public final class LayerWriter {
         ? new BufferedOutputStream(compressor, 256 * 1024) : new BufferedOutputStream(tarDigest, 256 * 1024);
     TarWriter tar = new TarWriter(tarSink);
     boolean done = false;
-    try {
-      body.run(new Packing(tar));
+    try (Packing packing = new Packing(tar)) {
+      body.run(packing);
       tar.close();
       done = true;
     } catch (IOException e) {
@@ -219,11 +220,13 @@ public final class LayerWriter {
   private enum Kind { ENTRY, WHITEOUT, OPAQUE }
 
   /** The state of one packing run: the tar, the hardlinks seen, the directories not yet written. */
-  private final class Packing {
+  private final class Packing implements AutoCloseable {
     private final TarWriter tar;
     private final Map<String, TarPath> firstLinks = new HashMap<>();
     /** Unchanged directories on the way down to a change (writeChanges): written once something below is. */
     private final Deque<TarEntry> pendingParents = new ArrayDeque<>();
+    private final Memory readBuffer = new Memory(1 << 20);
+    private Memory compareBuffer;
     private byte[] compareA;
     private byte[] compareB;
 
@@ -251,23 +254,35 @@ public final class LayerWriter {
         }
         children.sort((a, b) -> Arrays.compareUnsigned(a.key(), b.key()));
         for (Child c : children) {
-          TarPath path = resolve(prefix, c.kind() == Kind.ENTRY ? c.name() : c.key());
           if (c.kind() != Kind.ENTRY) {
-            emit(whiteout(path));
+            emit(whiteout(resolve(prefix, c.key())));
             continue;
           }
-          SortedMap<String, byte[]> all = dir.xattrs(c.name());
-          if (overlay) {
-            refuseOverlayFeatures(all, dir, c.name());
-          }
-          TarEntry e = entry(dir, c.name(), path, c.stat(), keptXattrs(all));
+          byte[] name = c.name();
+          TarPath path = resolve(prefix, name);
           if (c.stat().isDirectory()) {
-            emit(e);
-            try (SourceDirectory child = dir.openChild(c.name())) {
+            try (SourceDirectory child = dir.openChild(name)) {
+              SortedMap<String, byte[]> all = child.xattrs();
+              if (overlay) {
+                refuseOverlayFeatures(all, child.where(EMPTY));
+              }
+              emit(entry(dir, name, path, child.stat(), keptXattrs(all)));
               walk(child, path, overlay, overlay && isOpaque(all));
             }
+          } else if (c.stat().isRegular()) {
+            try (SourceFile f = openFile(dir, name, c.stat(), readBuffer)) {
+              SortedMap<String, byte[]> all = f.xattrs();
+              if (overlay) {
+                refuseOverlayFeatures(all, f.where());
+              }
+              emitFile(f, entry(dir, name, path, f.stat(), keptXattrs(all)));
+            }
           } else {
-            emitNonDirectory(dir, c.name(), e, c.stat());
+            SortedMap<String, byte[]> all = dir.xattrs(name);
+            if (overlay) {
+              refuseOverlayFeatures(all, dir.where(name));
+            }
+            emit(entry(dir, name, path, c.stat(), keptXattrs(all)));
           }
         }
       } catch (ErrnoException e) {
@@ -275,7 +290,7 @@ public final class LayerWriter {
       }
     }
 
-    /** What {@code upper} changes against {@code lower} (which may be absent: then everything is new). */
+    /** What {@code upper} changes against {@code lower}. */
     void diff(SourceDirectory lower, SourceDirectory upper, TarPath prefix) throws IOException {
       List<Child> children = new ArrayList<>();
       try {
@@ -302,28 +317,54 @@ public final class LayerWriter {
             emit(whiteout(resolve(prefix, c.key())));
             continue;
           }
-          TarPath path = resolve(prefix, c.name());
-          TarEntry e = entry(upper, c.name(), path, c.stat(), keptXattrs(upper.xattrs(c.name())));
+          byte[] name = c.name();
+          TarPath path = resolve(prefix, name);
           Stat l = c.lower();
           boolean sameType = l != null && l.type() == c.stat().type();
           if (c.stat().isDirectory()) {
-            if (sameType && sameHeader(e, entry(lower, c.name(), path, l, keptXattrs(lower.xattrs(c.name()))))) {
-              pendingParents.addLast(e);
-              try (SourceDirectory lc = lower.openChild(c.name()); SourceDirectory uc = upper.openChild(c.name())) {
-                diff(lc, uc, path);
-              }
-              if (pendingParents.peekLast() == e) {
-                pendingParents.removeLast();
-              }
-            } else {
-              emit(e);
-              try (SourceDirectory uc = upper.openChild(c.name())) {
+            try (SourceDirectory uc = upper.openChild(name)) {
+              TarEntry e = entry(upper, name, path, uc.stat(), keptXattrs(uc.xattrs()));
+              if (!sameType) {
+                emit(e);
                 walk(uc, path, false, false);
+                continue;
+              }
+              try (SourceDirectory lc = lower.openChild(name)) {
+                if (sameHeader(e, entry(lower, name, path, lc.stat(), keptXattrs(lc.xattrs())))) {
+                  pendingParents.addLast(e);
+                  diff(lc, uc, path);
+                  if (pendingParents.peekLast() == e) {
+                    pendingParents.removeLast();
+                  }
+                } else {
+                  emit(e);
+                  diff(lc, uc, path);
+                }
               }
             }
-          } else if (!sameType || !sameHeader(e, entry(lower, c.name(), path, l, keptXattrs(lower.xattrs(c.name()))))
-              || (c.stat().isRegular() && !sameContent(lower, upper, c.name(), l, c.stat()))) {
-            emitNonDirectory(upper, c.name(), e, c.stat());
+          } else if (c.stat().isRegular()) {
+            try (SourceFile u = openFile(upper, name, c.stat(), readBuffer)) {
+              TarEntry e = entry(upper, name, path, u.stat(), keptXattrs(u.xattrs()));
+              boolean changed = !sameType;
+              if (!changed) {
+                if (compareBuffer == null) {
+                  compareBuffer = new Memory(1 << 20);
+                }
+                try (SourceFile lf = openFile(lower, name, l, compareBuffer)) {
+                  changed = !sameHeader(e, entry(lower, name, path, lf.stat(), keptXattrs(lf.xattrs())))
+                      || !sameContent(lf, u);
+                }
+                u.rewind();
+              }
+              if (changed) {
+                emitFile(u, e);
+              }
+            }
+          } else {
+            TarEntry e = entry(upper, name, path, c.stat(), keptXattrs(upper.xattrs(name)));
+            if (!sameType || !sameHeader(e, entry(lower, name, path, l, keptXattrs(lower.xattrs(name))))) {
+              emit(e);
+            }
           }
         }
       } catch (ErrnoException e) {
@@ -342,37 +383,28 @@ public final class LayerWriter {
       }
     }
 
-    /** A file, link, device or fifo; a file with other links becomes a hardlink after its first path. */
-    private void emitNonDirectory(SourceDirectory dir, byte[] name, TarEntry e, Stat st) throws IOException {
-      if (!st.isRegular()) {
-        emit(e);
-        return;
+    /** Opens a file found by the listing, checking it is still that file. */
+    private SourceFile openFile(SourceDirectory dir, byte[] name, Stat listed, Memory buffer) {
+      SourceFile f = dir.openFile(name, buffer);
+      if (!f.stat().isRegular() || f.stat().ino() != listed.ino()) {
+        f.close();
+        throw LabenvException.failed("packing " + dir.where(name) + ": the file changed while packing");
       }
-      if (st.nlink() > 1) {
-        TarPath first = firstLinks.putIfAbsent(st.inodeKey(), e.path());
+      return f;
+    }
+
+    /** A regular file; one with other links becomes a hardlink to the first path it was packed under. */
+    private void emitFile(SourceFile f, TarEntry e) {
+      if (f.stat().nlink() > 1) {
+        TarPath first = firstLinks.putIfAbsent(f.stat().inodeKey(), e.path());
         if (first != null) {
           emit(new TarEntry(TarEntry.Type.HARDLINK, e.path(), first.bytes(), e.mode(), e.uid(), e.gid(), "", "",
               e.mtime(), 0, 0, 0, null));
           return;
         }
       }
-      int fd = dir.openFile(name);
-      Stat opened;
-      try {
-        opened = Syscalls.lstat(fd, EMPTY);
-      } catch (RuntimeException ex) {
-        Syscalls.close(fd);
-        throw ex;
-      }
-      if (!opened.isRegular() || opened.ino() != st.ino() || opened.size() != st.size()) {
-        Syscalls.close(fd);
-        throw LabenvException.failed("packing " + dir.where(name) + ": the file changed while packing");
-      }
-      boolean sparse = opened.blocks() * 512 < opened.size();
-      try (FileContent content = new FileContent(fd, sparse, dir.where(name))) {
-        writePendingParents();
-        tar.write(e, content);
-      }
+      writePendingParents();
+      tar.write(e, f);
     }
 
     private TarEntry entry(SourceDirectory dir, byte[] name, TarPath path, Stat st, SortedMap<String, byte[]> xattrs) {
@@ -412,35 +444,39 @@ public final class LayerWriter {
           null);
     }
 
-    private boolean sameContent(SourceDirectory lower, SourceDirectory upper, byte[] name, Stat l, Stat u)
-        throws IOException {
-      if (l.size() != u.size()) {
+    private boolean sameContent(SourceFile l, SourceFile u) throws IOException {
+      if (l.stat().size() != u.stat().size()) {
         return false;
       }
-      if (l.devMajor() == u.devMajor() && l.devMinor() == u.devMinor() && l.ino() == u.ino()) {
+      if (l.stat().inodeKey().equals(u.stat().inodeKey())) {
         return true;
       }
       if (compareA == null) {
         compareA = new byte[1 << 20];
         compareB = new byte[1 << 20];
       }
-      try (FileContent a = new FileContent(lower.openFile(name), false, lower.where(name));
-          FileContent b = new FileContent(upper.openFile(name), false, upper.where(name))) {
-        while (true) {
-          int na = fill(a, compareA);
-          int nb = fill(b, compareB);
-          if (na != nb || !Arrays.equals(compareA, 0, na, compareB, 0, nb)) {
-            return false;
-          }
-          if (na < compareA.length) {
-            return true;
-          }
+      while (true) {
+        int na = fill(l, compareA);
+        int nb = fill(u, compareB);
+        if (na != nb || !Arrays.equals(compareA, 0, na, compareB, 0, nb)) {
+          return false;
         }
+        if (na < compareA.length) {
+          return true;
+        }
+      }
+    }
+
+    @Override
+    public void close() {
+      readBuffer.close();
+      if (compareBuffer != null) {
+        compareBuffer.close();
       }
     }
   }
 
-  private static int fill(FileContent c, byte[] buf) throws IOException {
+  private static int fill(SourceFile c, byte[] buf) throws IOException {
     ByteBuffer bb = ByteBuffer.wrap(buf);
     while (bb.hasRemaining()) {
       if (c.read(bb) < 0) {
@@ -495,11 +531,11 @@ public final class LayerWriter {
     return v != null && v.length >= 1 && v[0] == 'y';
   }
 
-  private static void refuseOverlayFeatures(SortedMap<String, byte[]> xattrs, SourceDirectory dir, byte[] name) {
+  private static void refuseOverlayFeatures(SortedMap<String, byte[]> xattrs, String where) {
     for (String k : xattrs.keySet()) {
       if (k.equals("trusted.overlay.redirect") || k.equals("user.overlay.redirect")
           || k.equals("trusted.overlay.metacopy") || k.equals("user.overlay.metacopy")) {
-        throw LabenvException.badInput("packing overlay upper " + dir.where(name) + ": " + k
+        throw LabenvException.badInput("packing overlay upper " + where + ": " + k
             + " is not supported (mount overlayfs with redirect_dir=off,metacopy=off)");
       }
     }

@@ -25,8 +25,8 @@ import labenv.LabenvException;
  * predecessor's alone. The header is fixed (no name, MTIME 0, XFL 0, OS 255 "unknown", as Go
  * writes it); the trailer is the CRC-32 and length of the whole input.
  *
- * <p>At most {@code 2 * threads + 2} blocks are in flight, so memory stays flat whatever the
- * size. Compressed blocks are written to the underlying stream in order by the writing thread.
+ * <p>At most {@code threads + 2} blocks are in flight (one per worker, one being filled, one
+ * written), so memory stays flat whatever the size: about 2 MiB per block. Compressed blocks are written to the underlying stream in order by the writing thread.
  * {@link #flush()} writes what is finished but never cuts a block (that would change the bytes).
  * Worker threads are daemons and stop on {@link #close()} or {@link #abort()}; a worker's failure
  * comes back from the next write or close.
@@ -35,7 +35,7 @@ import labenv.LabenvException;
  */
 public final class ParallelGzipOutputStream extends OutputStream {
   /** Input block size: large enough that the dictionary setup is a small share of the work. */
-  public static final int BLOCK_SIZE = 1024 * 1024;
+  public static final int BLOCK_SIZE = 512 * 1024;
   private static final int DICTIONARY = 32 * 1024;
   private static final byte[] HEADER = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, (byte) 0xff};
   private static final AtomicInteger STREAMS = new AtomicInteger();
@@ -69,7 +69,7 @@ public final class ParallelGzipOutputStream extends OutputStream {
     }
     this.out = out;
     this.level = level;
-    this.maxInFlight = 2 * threads + 2;
+    this.maxInFlight = threads + 2;
     int stream = STREAMS.incrementAndGet();
     AtomicInteger n = new AtomicInteger();
     this.workers = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
@@ -197,7 +197,9 @@ public final class ParallelGzipOutputStream extends OutputStream {
     }
     inFlight.poll();
     out.write(c.bytes, 0, c.length);
-    freeOutputs.add(c.bytes);
+    if (freeOutputs.size() < maxInFlight) {
+      freeOutputs.add(c.bytes);
+    }
     if (c.input.length == BLOCK_SIZE && freeInputs.size() < maxInFlight) {
       freeInputs.add(c.input);
     }

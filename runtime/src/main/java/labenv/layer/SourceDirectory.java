@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SortedMap;
-import java.util.TreeMap;
 import labenv.linux.ErrnoException;
 import labenv.linux.Libc;
 import labenv.linux.Names;
@@ -94,76 +93,28 @@ final class SourceDirectory implements Closeable {
     return Syscalls.readlinkat(fd, name);
   }
 
-  /** All extended attributes of {@code name} (not following a symlink), by name. */
+  /** All extended attributes of {@code name}, not following a symlink (for what is not opened). */
   SortedMap<String, byte[]> xattrs(byte[] name) {
-    byte[] path = Syscalls.cstr(procPath(name));
-    SortedMap<String, byte[]> out = new TreeMap<>();
-    byte[] list = listXattrs(path, name);
-    int start = 0;
-    for (int i = 0; i < list.length; i++) {
-      if (list[i] == 0) {
-        if (i > start) {
-          byte[] key = Arrays.copyOfRange(list, start, i);
-          byte[] value = getXattr(path, key, name);
-          if (value != null) {
-            out.put(new String(key, StandardCharsets.UTF_8), value);
-          }
-        }
-        start = i + 1;
-      }
-    }
-    return out;
+    return Xattrs.ofPath(procPath(name), () -> where(name));
   }
 
-  private byte[] listXattrs(byte[] path, byte[] name) {
-    while (true) {
-      try {
-        long size = Libc.llistxattr(path, null, 0);
-        if (size == 0) {
-          return new byte[0];
-        }
-        byte[] buf = new byte[(int) size];
-        long n = Libc.llistxattr(path, buf, buf.length);
-        return Arrays.copyOf(buf, (int) n);
-      } catch (LastErrorException e) {
-        if (e.getErrorCode() == Libc.EOPNOTSUPP) {
-          return new byte[0];
-        }
-        if (e.getErrorCode() != Libc.ERANGE) {
-          throw new ErrnoException("llistxattr", where + "/" + Names.display(name), e.getErrorCode());
-        }
-      }
-    }
+  /** The directory's own extended attributes. */
+  SortedMap<String, byte[]> xattrs() {
+    return Xattrs.ofFd(fd, () -> where);
   }
 
-  private byte[] getXattr(byte[] path, byte[] key, byte[] name) {
-    byte[] ckey = Syscalls.cstr(key);
-    while (true) {
-      try {
-        long size = Libc.lgetxattr(path, ckey, null, 0);
-        byte[] buf = new byte[(int) size];
-        long n = size == 0 ? 0 : Libc.lgetxattr(path, ckey, buf, buf.length);
-        return Arrays.copyOf(buf, (int) n);
-      } catch (LastErrorException e) {
-        if (e.getErrorCode() == Libc.ENODATA) {
-          return null;
-        }
-        if (e.getErrorCode() != Libc.ERANGE) {
-          throw new ErrnoException("lgetxattr " + new String(key, StandardCharsets.UTF_8),
-              where + "/" + Names.display(name), e.getErrorCode());
-        }
-      }
-    }
+  /**
+   * Opens a regular file for reading, reading through {@code buffer}. O_NONBLOCK so that a fifo
+   * swapped in after the listing cannot hang the walk; the caller checks the type of what it got.
+   */
+  SourceFile openFile(byte[] name, com.sun.jna.Memory buffer) {
+    int file = Syscalls.openat(fd, name, Libc.O_RDONLY | Libc.O_NOFOLLOW | Libc.O_NONBLOCK, 0);
+    return new SourceFile(file, () -> where(name), buffer);
   }
 
-  /** Opens a regular file for reading; O_NONBLOCK so a fifo swapped in cannot hang the walk. */
-  int openFile(byte[] name) {
-    return Syscalls.openat(fd, name, Libc.O_RDONLY | Libc.O_NOFOLLOW | Libc.O_NONBLOCK, 0);
-  }
-
-  /** For messages. */
+  /** For messages: the directory as given plus the names below it, \xNN where not UTF-8. */
   String where(byte[] name) {
-    return where + "/" + Names.display(name);
+    return name.length == 0 ? where : where + "/" + Names.display(name);
   }
 
   private byte[] procPath(byte[] name) {

@@ -168,4 +168,11 @@ public final class Libc {
       throws LastErrorException;
 
   public static native int syncfs(int fd) throws LastErrorException;
+
+  // added for labenv.layer: xattrs through an open descriptor (no path lookup), reads into native memory.
+  public static native long flistxattr(int fd, byte[] list, long size) throws LastErrorException;
+
+  public static native long fgetxattr(int fd, byte[] name, byte[] value, long size) throws LastErrorException;
+
+  public static native long read(int fd, Pointer buf, long count) throws LastErrorException;
 }
