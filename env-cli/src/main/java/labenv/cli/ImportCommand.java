@@ -2,6 +2,7 @@ package labenv.cli;
 
 import java.nio.file.Path;
 import labenv.LabenvException;
+import labenv.SourceDateEpoch;
 import labenv.archive.Archives;
 import labenv.archive.ImportOptions;
 import labenv.archive.ImportResult;
@@ -30,7 +31,7 @@ final class ImportCommand extends Verb {
   @Override
   public Integer call() {
     ImportOptions options = ImportOptions.defaults().withCompression(compression(compression))
-        .withSourceDateEpoch(sourceDateEpoch != null ? sourceDateEpoch : epoch(root.env.get("SOURCE_DATE_EPOCH")));
+        .withSourceDateEpoch(sourceDateEpoch != null ? sourceDateEpoch : SourceDateEpoch.parse(root.env.get(SourceDateEpoch.VARIABLE)));
     ImportResult r = new Archives(images()).importRootfs(source, name, options);
     out().println(r.manifest().digest());
     return ExitCode.OK;
@@ -45,14 +46,4 @@ final class ImportCommand extends Verb {
     };
   }
 
-  static long epoch(String s) {
-    if (s == null || s.isBlank()) {
-      return 0;
-    }
-    try {
-      return Long.parseLong(s.trim());
-    } catch (NumberFormatException e) {
-      throw LabenvException.badInput("SOURCE_DATE_EPOCH \"" + s + "\" is not a number of seconds");
-    }
-  }
 }

@@ -1,6 +1,5 @@
 package labenv.archive;
 
-import labenv.LabenvException;
 import labenv.image.Platform;
 import labenv.layer.Compression;
 
@@ -15,7 +14,7 @@ import labenv.layer.Compression;
 public record ImportOptions(Compression compression, long sourceDateEpoch, Platform platform) {
   /** gzip, {@code $SOURCE_DATE_EPOCH} (0 when unset), the host's platform. */
   public static ImportOptions defaults() {
-    return new ImportOptions(Compression.GZIP, epochFromEnvironment(), Platform.host());
+    return new ImportOptions(Compression.GZIP, labenv.SourceDateEpoch.fromEnvironment(), Platform.host());
   }
 
   public ImportOptions withCompression(Compression c) {
@@ -26,15 +25,4 @@ public record ImportOptions(Compression compression, long sourceDateEpoch, Platf
     return new ImportOptions(compression, seconds, platform);
   }
 
-  static long epochFromEnvironment() {
-    String s = System.getenv("SOURCE_DATE_EPOCH");
-    if (s == null || s.isBlank()) {
-      return 0;
-    }
-    try {
-      return Long.parseLong(s.trim());
-    } catch (NumberFormatException e) {
-      throw LabenvException.badInput("SOURCE_DATE_EPOCH \"" + s + "\" is not a number of seconds");
-    }
-  }
 }

@@ -75,7 +75,7 @@ public final class LayerWriter {
 
   /** Options for a {@link LayerWriter}. */
   public static final class Builder {
-    private long sourceDateEpoch = epochFromEnvironment();
+    private long sourceDateEpoch = labenv.SourceDateEpoch.fromEnvironment();
     private boolean keepOwners;
     private Compression compression = Compression.GZIP;
     private Integer level;
@@ -120,17 +120,6 @@ public final class LayerWriter {
       return new LayerWriter(this);
     }
 
-    private static long epochFromEnvironment() {
-      String s = System.getenv("SOURCE_DATE_EPOCH");
-      if (s == null || s.isBlank()) {
-        return 0;
-      }
-      try {
-        return Long.parseLong(s.trim());
-      } catch (NumberFormatException e) {
-        throw LabenvException.badInput("SOURCE_DATE_EPOCH \"" + s + "\" is not a number of seconds");
-      }
-    }
   }
 
   /** Packs everything below {@code dir} (not {@code dir} itself) into {@code out}, which stays open. */
