@@ -8,6 +8,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import labenv.LabenvException;
+import labenv.io.ObservingInputStream;
 import labenv.layer.Decompression;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -220,7 +221,7 @@ final class ArchiveReader {
    * A tar ends with zero blocks; a stream that simply stops at an entry boundary is truncated, and
    * commons-compress alone would take it for a complete archive.
    */
-  private static final class EndWatch extends FilterInputStream {
+  private static final class EndWatch extends ObservingInputStream {
     private long position;
     private long watchAt = -1;
     private int watchedBytes;
@@ -240,46 +241,12 @@ final class ArchiveReader {
       watchedAllZero = true;
     }
 
-    @Override
-    public boolean markSupported() {
-      return false;
-    }
-
     boolean sawZeroBlock() {
       return watchedBytes == BLOCK && watchedAllZero;
     }
 
     @Override
-    public int read() throws IOException {
-      byte[] b = new byte[1];
-      return read(b, 0, 1) < 0 ? -1 : b[0] & 0xff;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      int n = in.read(b, off, len);
-      if (n > 0) {
-        observe(b, off, n);
-      }
-      return n;
-    }
-
-    // Skipping is reading, so that every byte passes the watch.
-    @Override
-    public long skip(long n) throws IOException {
-      byte[] buf = new byte[(int) Math.min(n, 8192)];
-      long done = 0;
-      while (done < n) {
-        int r = read(buf, 0, (int) Math.min(buf.length, n - done));
-        if (r < 0) {
-          break;
-        }
-        done += r;
-      }
-      return done;
-    }
-
-    private void observe(byte[] b, int off, int n) {
+    protected void observe(byte[] b, int off, int n) {
       long start = position;
       position += n;
       if (watchAt < 0 || position <= watchAt || start >= watchAt + BLOCK) {

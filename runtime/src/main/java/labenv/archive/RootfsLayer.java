@@ -11,6 +11,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import labenv.LabenvException;
+import labenv.io.ObservingInputStream;
 import labenv.image.Descriptor;
 import labenv.image.Digest;
 import labenv.layer.Decompression;
@@ -118,48 +119,23 @@ record RootfsLayer(StagedBlob blob, String mediaType, Digest diffId, long uncomp
   }
 
   /** Passes what is read on to the compressor and the diff_id's hash; skipping reads, so nothing is missed. */
-  private static final class Tee extends InputStream {
-    private final InputStream in;
+  private static final class Tee extends ObservingInputStream {
     private final OutputStream copy;
     private final MessageDigest sha;
     private final long[] size;
 
     Tee(InputStream in, OutputStream copy, MessageDigest sha, long[] size) {
-      this.in = in;
+      super(in);
       this.copy = copy;
       this.sha = sha;
       this.size = size;
     }
 
     @Override
-    public int read() throws IOException {
-      byte[] b = new byte[1];
-      return read(b, 0, 1) < 0 ? -1 : b[0] & 0xff;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      int n = in.read(b, off, len);
-      if (n > 0) {
-        copy.write(b, off, n);
-        sha.update(b, off, n);
-        size[0] += n;
-      }
-      return n;
-    }
-
-    @Override
-    public long skip(long n) throws IOException {
-      byte[] buf = new byte[(int) Math.min(n, 64 * 1024)];
-      long done = 0;
-      while (done < n) {
-        int r = read(buf, 0, (int) Math.min(buf.length, n - done));
-        if (r < 0) {
-          break;
-        }
-        done += r;
-      }
-      return done;
+    protected void observe(byte[] b, int off, int n) throws IOException {
+      copy.write(b, off, n);
+      sha.update(b, off, n);
+      size[0] += n;
     }
   }
 

@@ -1,6 +1,5 @@
 package labenv.store;
 
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -10,6 +9,7 @@ import labenv.LabenvException;
 import labenv.Progress;
 import labenv.image.Descriptor;
 import labenv.image.Digest;
+import labenv.io.ObservingInputStream;
 import labenv.layer.Decompression;
 import labenv.layer.LayerApplier;
 import labenv.layer.LayerSource;
@@ -59,7 +59,7 @@ public final class ImageUnpacker {
    * first reads to the end, so the blob's own verification beneath sees every byte too (a tar ends
    * with zero blocks the applier need not read).
    */
-  private static final class DiffIdCheck extends FilterInputStream {
+  private static final class DiffIdCheck extends ObservingInputStream {
     private final Digest expected;
     private final java.security.MessageDigest hash = Digest.newSha256();
     private boolean closed;
@@ -70,40 +70,19 @@ public final class ImageUnpacker {
     }
 
     @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-    }
-
-    @Override
     public int read(byte[] b, int off, int len) throws IOException {
-      int n;
       try {
-        n = in.read(b, off, len);
+        return super.read(b, off, len);
       } catch (LabenvException e) {
         // The blob came from our own store: a stream that doesn't decode is damage, not bad input.
         throw e.kind() == LabenvException.Kind.BAD_INPUT
             ? LabenvException.failed("stored blob is damaged: " + e.getMessage() + " (run labenv fsck)", e) : e;
       }
-      if (n > 0) {
-        hash.update(b, off, n);
-      }
-      return n;
     }
 
     @Override
-    public long skip(long n) throws IOException {
-      // Skipped bytes are hashed too.
-      byte[] buf = new byte[(int) Math.min(Math.max(n, 1), 64 * 1024)];
-      long skipped = 0;
-      while (skipped < n) {
-        int r = read(buf, 0, (int) Math.min(buf.length, n - skipped));
-        if (r < 0) {
-          break;
-        }
-        skipped += r;
-      }
-      return skipped;
+    protected void observe(byte[] b, int off, int n) {
+      hash.update(b, off, n);
     }
 
     @Override
@@ -113,10 +92,7 @@ public final class ImageUnpacker {
       }
       closed = true;
       try {
-        byte[] buf = new byte[64 * 1024];
-        while (read(buf, 0, buf.length) >= 0) {
-          // drain: the rest must be hashed too
-        }
+        drain();
         Digest actual = Digest.sha256(hash.digest());
         if (!actual.equals(expected)) {
           throw LabenvException.failed("uncompressed content is " + actual + " but the config's diff ID is "
@@ -127,5 +103,4 @@ public final class ImageUnpacker {
       }
     }
   }
-
 }

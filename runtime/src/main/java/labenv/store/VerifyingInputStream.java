@@ -1,15 +1,15 @@
 package labenv.store;
 
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import labenv.LabenvException;
 import labenv.image.Digest;
+import labenv.io.ObservingInputStream;
 
 /** Hashes what passes through and checks digest and size when the underlying stream ends. */
-final class VerifyingInputStream extends FilterInputStream {
+final class VerifyingInputStream extends ObservingInputStream {
   private final Digest expected;
   private final long expectedSize;
   private final MessageDigest hash;
@@ -36,55 +36,14 @@ final class VerifyingInputStream extends FilterInputStream {
   }
 
   @Override
-  public int read() throws IOException {
-    int b = in.read();
-    if (b < 0) {
-      verify();
-    } else {
-      hash.update((byte) b);
-      count++;
-    }
-    return b;
+  protected void observe(byte[] b, int off, int n) {
+    hash.update(b, off, n);
+    count += n;
   }
 
   @Override
-  public int read(byte[] b, int off, int len) throws IOException {
-    int n = in.read(b, off, len);
-    if (n < 0) {
-      verify();
-    } else {
-      hash.update(b, off, n);
-      count += n;
-    }
-    return n;
-  }
-
-  @Override
-  public long skip(long n) throws IOException {
-    // Skipped bytes must be hashed too.
-    byte[] buf = new byte[(int) Math.min(n, 8192)];
-    long skipped = 0;
-    while (skipped < n) {
-      int r = read(buf, 0, (int) Math.min(buf.length, n - skipped));
-      if (r < 0) {
-        break;
-      }
-      skipped += r;
-    }
-    return skipped;
-  }
-
-  @Override
-  public boolean markSupported() {
-    return false;
-  }
-
-  @Override
-  public synchronized void mark(int readlimit) {}
-
-  @Override
-  public synchronized void reset() throws IOException {
-    throw new IOException("mark/reset not supported");
+  protected void end() {
+    verify();
   }
 
   private void verify() {
