@@ -32,7 +32,7 @@ final class ImportCommand extends Verb {
   public Integer call() {
     ImportOptions options = ImportOptions.defaults().withCompression(compression(compression))
         .withSourceDateEpoch(sourceDateEpoch != null ? sourceDateEpoch : SourceDateEpoch.parse(root.env.get(SourceDateEpoch.VARIABLE)));
-    ImportResult r = new Archives(images()).importRootfs(source, name, options);
+    ImportResult r = new Archives(images(), progress()).importRootfs(source, name, options);
     out().println(r.manifest().digest());
     return ExitCode.OK;
   }

@@ -16,7 +16,7 @@ final class LoadCommand extends Verb {
 
   @Override
   public Integer call() {
-    LoadResult r = new Archives(images()).load(input);
+    LoadResult r = new Archives(images(), progress()).load(input);
     for (LoadedImage image : r.images()) {
       if (image.named()) {
         image.names().forEach(n -> out().println("Loaded image: " + n));

@@ -44,10 +44,11 @@ final class ArchiveReader {
   }
 
   /** Reads the whole archive at {@code file} into {@code staging}. */
-  static ArchiveContents read(Path file, Staging staging) {
+  static ArchiveContents read(Path file, Staging staging, labenv.Progress progress) {
     InputStream fileIn;
     try {
-      fileIn = Files.newInputStream(file);
+      progress.start("load", Files.size(file));
+      fileIn = labenv.Progress.counting(Files.newInputStream(file), progress);
     } catch (java.nio.file.NoSuchFileException e) {
       throw LabenvException.failed("no such file or directory");
     } catch (IOException e) {

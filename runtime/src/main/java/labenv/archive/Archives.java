@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import labenv.LabenvException;
+import labenv.Progress;
 import labenv.image.Descriptor;
 import labenv.image.ImageConfig;
 import labenv.image.ImageIndex;
@@ -45,10 +46,17 @@ public final class Archives {
 
   private final ImageStore images;
   private final ContentStore store;
+  private final Progress progress;
 
   public Archives(ImageStore images) {
+    this(images, Progress.NONE);
+  }
+
+  /** Reports the bytes of archives and tarballs read as they are read. */
+  public Archives(ImageStore images, Progress progress) {
     this.images = images;
     this.store = images.content();
+    this.progress = progress;
   }
 
   /**
@@ -76,7 +84,12 @@ public final class Archives {
         entries = graph.check(index);
         needed = graph.needed();
       } else {
-        ArchiveContents contents = ArchiveReader.read(input, staging);
+        ArchiveContents contents;
+        try {
+          contents = ArchiveReader.read(input, staging, progress);
+        } finally {
+          progress.done();
+        }
         StagedBlob index = contents.file("index.json");
         StagedBlob manifest = contents.file("manifest.json");
         if (index != null) {
@@ -198,9 +211,17 @@ public final class Archives {
       }
       try (StoreLock gc = store.lockShared();
            Staging staging = Staging.create(store.root().resolve(INGEST_DIR), "import-")) {
-        RootfsLayer layer = Files.isDirectory(source)
-            ? RootfsLayer.fromDirectory(source, options, staging)
-            : RootfsLayer.fromTarball(source, source.getFileName().toString(), options, staging);
+        RootfsLayer layer;
+        if (Files.isDirectory(source)) {
+          layer = RootfsLayer.fromDirectory(source, options, staging);
+        } else {
+          progress.start("import", sizeOrUnknown(source));
+          try {
+            layer = RootfsLayer.fromTarball(source, source.getFileName().toString(), options, staging, progress);
+          } finally {
+            progress.done();
+          }
+        }
         String created = Instant.ofEpochSecond(options.sourceDateEpoch()).toString();
         Platform p = options.platform();
         ImageConfig config = new ImageConfig(created, null, p.architecture(), "linux", p.variant(),
@@ -218,6 +239,14 @@ public final class Archives {
       }
     } catch (LabenvException e) {
       throw e.withContext("import " + source);
+    }
+  }
+
+  private static long sizeOrUnknown(Path file) {
+    try {
+      return Files.size(file);
+    } catch (IOException e) {
+      return -1;
     }
   }
 }

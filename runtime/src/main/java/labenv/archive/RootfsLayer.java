@@ -52,13 +52,14 @@ record RootfsLayer(StagedBlob blob, String mediaType, Digest diffId, long uncomp
    * read once: the same bytes go to the compressor and, through a tee, to a {@link TarReader} that
    * refuses entries no safe unpacker would create.
    */
-  static RootfsLayer fromTarball(Path tarball, String label, ImportOptions options, Staging staging) {
+  static RootfsLayer fromTarball(Path tarball, String label, ImportOptions options, Staging staging,
+      labenv.Progress progress) {
     Path file = staging.newFile();
     MessageDigest tarSha = Digest.newSha256();
     MessageDigest blobSha = Digest.newSha256();
     long[] tarSize = {0};
     long blobSize;
-    try (InputStream raw = Files.newInputStream(tarball);
+    try (InputStream raw = labenv.Progress.counting(Files.newInputStream(tarball), progress);
          InputStream plain = Decompression.open(new BufferedInputStream(raw, 256 * 1024));
          CountingOutputStream blobOut = new CountingOutputStream(new DigestOutputStream(new BufferedOutputStream(
              Files.newOutputStream(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), 256 * 1024),
