@@ -57,6 +57,15 @@ public final class Json {
         throw LabenvException.badInput(what + ": empty JSON document");
       }
       return value;
+    } catch (com.fasterxml.jackson.databind.JsonMappingException e) {
+      // A value our types refuse (a malformed digest, a number where text belongs): say which field.
+      String field = field(e);
+      for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+        if (c instanceof LabenvException le) {
+          throw LabenvException.badInput(what + ": " + (field.isEmpty() ? "" : field + ": ") + le.getMessage());
+        }
+      }
+      throw LabenvException.badInput(what + ": invalid JSON: " + (field.isEmpty() ? "" : field + ": ") + oneLine(e));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw LabenvException.badInput(what + ": invalid JSON: " + oneLine(e));
     } catch (IOException e) {
@@ -68,11 +77,31 @@ public final class Json {
     return parse(bytes, JsonNode.class, what);
   }
 
+  /** The path of the field a mapping error is about, as {@code manifests[0].digest}. */
+  private static String field(com.fasterxml.jackson.databind.JsonMappingException e) {
+    StringBuilder sb = new StringBuilder();
+    for (var ref : e.getPath()) {
+      if (ref.getFieldName() != null) {
+        sb.append(sb.length() == 0 ? "" : ".").append(ref.getFieldName());
+      } else if (ref.getIndex() >= 0) {
+        sb.append('[').append(ref.getIndex()).append(']');
+      }
+    }
+    return sb.toString();
+  }
+
   private static String oneLine(JsonProcessingException e) {
     String msg = e.getOriginalMessage();
     int nl = msg.indexOf('\n');
     if (nl >= 0) {
       msg = msg.substring(0, nl);
+    }
+    // Jackson appends where in its own terms ("(through reference chain: …)", "at [Source: …]").
+    for (String tail : new String[] {" (through reference chain", " at [Source", " (start marker at"}) {
+      int i = msg.indexOf(tail);
+      if (i > 0) {
+        msg = msg.substring(0, i);
+      }
     }
     var loc = e.getLocation();
     return loc == null ? msg : msg + " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")";
