@@ -204,6 +204,11 @@ public final class LayerApplier {
     }
   }
 
+  @FunctionalInterface
+  private interface Creator {
+    int create() throws LastErrorException;
+  }
+
   /** A directory whose mode (and, for the layer's own directories, time) is set when the layer ends. */
   private record DirFix(String inode, int mode, Long mtime) {}
 
@@ -215,6 +220,7 @@ public final class LayerApplier {
     private final TreeSet<TarPath> created = new TreeSet<>();
     private final TreeMap<TarPath, DirFix> dirFixes = new TreeMap<>();
     final List<String> warnings = new ArrayList<>();
+    private final byte[] buffer = new byte[1 << 20];
     private TarEntry entry;
 
     Run(int rootfd, String layer) {
@@ -283,8 +289,9 @@ public final class LayerApplier {
     }
 
     private void file(int dirfd, byte[] base, TarEntry e, TarReader reader) {
-      replace(dirfd, base, false);
-      int fd = Syscalls.openat(dirfd, base, Libc.O_CREAT | Libc.O_EXCL | Libc.O_WRONLY | Libc.O_NOFOLLOW, 0600);
+      byte[] cbase = Syscalls.cstr(base);
+      int fd = createReplacing(dirfd, base, "openat", () -> Libc.openat(dirfd, cbase,
+          Libc.O_CREAT | Libc.O_EXCL | Libc.O_WRONLY | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0600));
       try {
         writeContent(fd, reader);
         // chown clears setuid bits and file capabilities: owner first, then xattrs, then the mode.
@@ -292,7 +299,11 @@ public final class LayerApplier {
         for (Map.Entry<String, byte[]> x : e.xattrs().entrySet()) {
           setXattr(fd, null, x.getKey(), x.getValue());
         }
-        chmodFd(fd, e.mode());
+        try {
+          Libc.fchmod(fd, e.mode() & 07777);
+        } catch (LastErrorException x) {
+          throw new ErrnoException("fchmod", Syscalls.display(base), x.getErrorCode());
+        }
         setTimes(fd, EMPTY, Libc.AT_EMPTY_PATH, e.mtime());
       } finally {
         Syscalls.close(fd);
@@ -302,7 +313,7 @@ public final class LayerApplier {
     private void writeContent(int fd, TarReader reader) {
       InputStream in = reader.content();
       boolean sparse = reader.isSparse();
-      byte[] buf = new byte[1 << 20];
+      byte[] buf = buffer;
       long pos = 0;
       try (FileChannel out = FileChannel.open(Path.of("/proc/self/fd/" + fd), StandardOpenOption.WRITE)) {
         while (true) {
@@ -335,8 +346,18 @@ public final class LayerApplier {
     }
 
     private void directory(int dirfd, byte[] base, TarPath path, TarEntry e) {
-      if (!replace(dirfd, base, true)) {
-        mkdirat(dirfd, base, 0700);
+      byte[] cbase = Syscalls.cstr(base);
+      try {
+        Libc.mkdirat(dirfd, cbase, 0700);
+      } catch (LastErrorException x) {
+        if (x.getErrorCode() != Libc.EEXIST) {
+          throw new ErrnoException("mkdirat", Syscalls.display(base), x.getErrorCode());
+        }
+        // A directory over a directory keeps its content and takes the new metadata; anything else goes.
+        if (!Syscalls.lstat(dirfd, base).isDirectory()) {
+          FileTree.remove(dirfd, base, options.root());
+          mkdirat(dirfd, base, 0700);
+        }
       }
       chown(dirfd, base, Libc.AT_SYMLINK_NOFOLLOW);
       for (Map.Entry<String, byte[]> x : e.xattrs().entrySet()) {
@@ -350,12 +371,9 @@ public final class LayerApplier {
       if (target == null || target.length == 0) {
         throw bad("symlink with an empty target");
       }
-      replace(dirfd, base, false);
-      try {
-        Libc.symlinkat(Syscalls.cstr(target), dirfd, Syscalls.cstr(base));
-      } catch (LastErrorException x) {
-        throw new ErrnoException("symlinkat", Syscalls.display(base), x.getErrorCode());
-      }
+      byte[] ctarget = Syscalls.cstr(target);
+      byte[] cbase = Syscalls.cstr(base);
+      createReplacing(dirfd, base, "symlinkat", () -> Libc.symlinkat(ctarget, dirfd, cbase));
       chown(dirfd, base, Libc.AT_SYMLINK_NOFOLLOW);
       for (Map.Entry<String, byte[]> x : e.xattrs().entrySet()) {
         setXattr(-1, procPath(dirfd, base), x.getKey(), x.getValue());
@@ -383,14 +401,23 @@ public final class LayerApplier {
         if (st.isDirectory()) {
           throw unsafe(role + " is a directory");
         }
-        Stat existing = Syscalls.lstatOrNull(dirfd, base);
-        if (existing != null && existing.inodeKey().equals(st.inodeKey())) {
-          return;
-        }
-        replace(dirfd, base, false);
+        byte[] ctarget = Syscalls.cstr(targetBase);
+        byte[] cbase = Syscalls.cstr(base);
         try {
           // Flags 0: a symlink target is linked itself, never followed.
-          Libc.linkat(targetDir, Syscalls.cstr(targetBase), dirfd, Syscalls.cstr(base), 0);
+          Libc.linkat(targetDir, ctarget, dirfd, cbase, 0);
+          return;
+        } catch (LastErrorException x) {
+          if (x.getErrorCode() != Libc.EEXIST) {
+            throw new ErrnoException("linkat", Syscalls.display(base), x.getErrorCode());
+          }
+        }
+        if (Syscalls.lstat(dirfd, base).inodeKey().equals(st.inodeKey())) {
+          return; // already a link to it
+        }
+        FileTree.remove(dirfd, base, options.root());
+        try {
+          Libc.linkat(targetDir, ctarget, dirfd, cbase, 0);
         } catch (LastErrorException x) {
           if (x.getErrorCode() == Libc.ENOENT) {
             throw bad(role + " does not exist (it was inside what this entry replaced)");
@@ -409,12 +436,8 @@ public final class LayerApplier {
         default -> Libc.S_IFIFO;
       };
       long dev = e.type() == TarEntry.Type.FIFO ? 0 : Syscalls.makedev(e.devMajor(), e.devMinor());
-      replace(dirfd, base, false);
-      try {
-        Libc.mknodat(dirfd, Syscalls.cstr(base), type | 0600, dev);
-      } catch (LastErrorException x) {
-        throw new ErrnoException("mknodat", Syscalls.display(base), x.getErrorCode());
-      }
+      byte[] cbase = Syscalls.cstr(base);
+      createReplacing(dirfd, base, "mknodat", () -> Libc.mknodat(dirfd, cbase, type | 0600, dev));
       chown(dirfd, base, Libc.AT_SYMLINK_NOFOLLOW);
       for (Map.Entry<String, byte[]> x : e.xattrs().entrySet()) {
         setXattr(-1, procPath(dirfd, base), x.getKey(), x.getValue());
@@ -632,17 +655,25 @@ public final class LayerApplier {
 
     // --- metadata
 
-    /** Removes what is at {@code name}, except a directory when {@code keepDirectory}; true if one was kept. */
-    private boolean replace(int dirfd, byte[] name, boolean keepDirectory) {
-      Stat st = Syscalls.lstatOrNull(dirfd, name);
-      if (st == null) {
-        return false;
-      }
-      if (keepDirectory && st.isDirectory()) {
-        return true;
+    /**
+     * Creates {@code name} with {@code create} (which must not follow a symlink at {@code name}: O_EXCL, mknodat,
+     * symlinkat do not); if something is there already, removes it (a directory with all below) and creates again.
+     * Trying first keeps the common case at one system call and no exception.
+     */
+    private int createReplacing(int dirfd, byte[] name, String call, Creator create) {
+      try {
+        return create.create();
+      } catch (LastErrorException x) {
+        if (x.getErrorCode() != Libc.EEXIST) {
+          throw new ErrnoException(call, Syscalls.display(name), x.getErrorCode());
+        }
       }
       FileTree.remove(dirfd, name, options.root());
-      return false;
+      try {
+        return create.create();
+      } catch (LastErrorException x) {
+        throw new ErrnoException(call, Syscalls.display(name), x.getErrorCode());
+      }
     }
 
     private void mkdirat(int dirfd, byte[] name, int mode) {
