@@ -1,15 +1,14 @@
 package labenv.layer;
 
 import com.sun.jna.LastErrorException;
+import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -96,14 +95,15 @@ public final class LayerApplier {
   public List<String> apply(Path root, InputStream uncompressedLayer, String layerName) {
     int rootfd = openDirectory(root, Libc.O_PATH);
     try {
-      Run run = new Run(rootfd, layerName);
-      TarReader reader = new TarReader(uncompressedLayer);
-      TarEntry entry;
-      while ((entry = reader.next()) != null) {
-        run.entry(entry, reader);
+      try (Run run = new Run(rootfd, layerName)) {
+        TarReader reader = new TarReader(uncompressedLayer);
+        TarEntry entry;
+        while ((entry = reader.next()) != null) {
+          run.entry(entry, reader);
+        }
+        run.finish();
+        return run.warnings;
       }
-      run.finish();
-      return run.warnings;
     } catch (UnsafeArchiveEntryException e) {
       throw e;
     } catch (LabenvException e) {
@@ -142,7 +142,8 @@ public final class LayerApplier {
     try {
       List<String> warnings = new ArrayList<>();
       for (LayerSource layer : layers) {
-        try (InputStream blob = layer.open(); InputStream in = Decompression.open(blob)) {
+        try (InputStream blob = layer.open();
+            InputStream in = new ReadAhead(Decompression.open(blob), layer.name())) {
           warnings.addAll(apply(temp, in, layer.name()));
         } catch (IOException e) {
           throw LabenvException.failed("layer " + layer.name() + ": reading the blob: " + e.getMessage(), e);
@@ -213,7 +214,7 @@ public final class LayerApplier {
   private record DirFix(String inode, int mode, Long mtime) {}
 
   /** The state of applying one layer. */
-  private final class Run {
+  private final class Run implements AutoCloseable {
     private final int rootfd;
     private final String layer;
     /** Every path this layer created, so whiteouts spare them (OCI: whiteouts apply to lower layers only). */
@@ -221,11 +222,17 @@ public final class LayerApplier {
     private final TreeMap<TarPath, DirFix> dirFixes = new TreeMap<>();
     final List<String> warnings = new ArrayList<>();
     private final byte[] buffer = new byte[1 << 20];
+    private final Memory nativeBuffer = new Memory(1 << 20);
     private TarEntry entry;
 
     Run(int rootfd, String layer) {
       this.rootfd = rootfd;
       this.layer = layer;
+    }
+
+    @Override
+    public void close() {
+      nativeBuffer.close();
     }
 
     void entry(TarEntry e, TarReader reader) {
@@ -310,14 +317,14 @@ public final class LayerApplier {
       }
     }
 
+    /** Streams the entry's content into {@code fd}, straight through the fd we created (no reopening by path). */
     private void writeContent(int fd, TarReader reader) {
       InputStream in = reader.content();
       boolean sparse = reader.isSparse();
-      byte[] buf = buffer;
       long pos = 0;
-      try (FileChannel out = FileChannel.open(Path.of("/proc/self/fd/" + fd), StandardOpenOption.WRITE)) {
+      try {
         while (true) {
-          int n = in.readNBytes(buf, 0, buf.length);
+          int n = in.readNBytes(buffer, 0, buffer.length);
           if (n == 0) {
             break;
           }
@@ -325,23 +332,39 @@ public final class LayerApplier {
           int chunk = sparse ? 64 * 1024 : n;
           for (int off = 0; off < n; off += chunk) {
             int len = Math.min(chunk, n - off);
-            if (sparse && isZero(buf, off, len)) {
+            if (sparse && isZero(buffer, off, len)) {
               pos += len;
               continue;
             }
-            ByteBuffer bb = ByteBuffer.wrap(buf, off, len);
-            while (bb.hasRemaining()) {
-              pos += out.write(bb, pos);
+            if (sparse) {
+              Libc.lseek(fd, pos, Libc.SEEK_SET);
             }
+            writeFully(fd, off, len);
+            pos += len;
           }
         }
         if (sparse) {
           Libc.ftruncate(fd, pos);
         }
       } catch (IOException x) {
-        throw LabenvException.failed(prefix() + "writing content: " + x.getMessage(), x);
+        throw LabenvException.failed(prefix() + "reading content: " + x.getMessage(), x);
       } catch (LastErrorException x) {
-        throw new ErrnoException("ftruncate", entry.path().toString(), x.getErrorCode());
+        throw new ErrnoException("write", entry.path().toString(), x.getErrorCode());
+      }
+    }
+
+    /** Writes {@code buffer[off, off+len)} through native memory (see {@link Libc#write(int, Pointer, long)}). */
+    private void writeFully(int fd, int off, int len) {
+      nativeBuffer.write(0, buffer, off, len);
+      long done = 0;
+      while (done < len) {
+        try {
+          done += Libc.write(fd, nativeBuffer.share(done), len - done);
+        } catch (LastErrorException x) {
+          if (x.getErrorCode() != Libc.EINTR) {
+            throw x;
+          }
+        }
       }
     }
 

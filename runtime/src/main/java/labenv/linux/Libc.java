@@ -168,4 +168,7 @@ public final class Libc {
       throws LastErrorException;
 
   public static native int syncfs(int fd) throws LastErrorException;
+
+  /** write(2) from native memory: JNA copies a byte[] argument whole, both ways, whatever the count. */
+  public static native long write(int fd, Pointer buf, long count) throws LastErrorException;
 }
