@@ -84,10 +84,11 @@ public final class Decompression {
     Format format = detect(head, n);
     Decompressed out = new Decompressed(format, source);
     out.decodeWith(() -> switch (format) {
-      case GZIP -> new GzipCompressorInputStream(buffered, true);
+      case GZIP -> GzipCompressorInputStream.builder().setInputStream(buffered).setDecompressConcatenated(true).get();
       case ZSTD -> new ZstdInputStream(buffered);
       case BZIP2 -> new BZip2CompressorInputStream(buffered, true);
-      case XZ -> new XZCompressorInputStream(buffered, true, XZ_MEMORY_LIMIT_KIB);
+      case XZ -> XZCompressorInputStream.builder().setInputStream(buffered).setDecompressConcatenated(true)
+          .setMemoryLimitKiB(XZ_MEMORY_LIMIT_KIB).get();
       case TAR -> buffered;
     });
     return out;

@@ -1,15 +1,14 @@
 package labenv.layer;
 
 import com.sun.jna.LastErrorException;
+import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -96,14 +95,15 @@ public final class LayerApplier {
   public List<String> apply(Path root, InputStream uncompressedLayer, String layerName) {
     int rootfd = openDirectory(root, Libc.O_PATH);
     try {
-      Run run = new Run(rootfd, layerName);
-      TarReader reader = new TarReader(uncompressedLayer);
-      TarEntry entry;
-      while ((entry = reader.next()) != null) {
-        run.entry(entry, reader);
+      try (Run run = new Run(rootfd, layerName)) {
+        TarReader reader = new TarReader(uncompressedLayer);
+        TarEntry entry;
+        while ((entry = reader.next()) != null) {
+          run.entry(entry, reader);
+        }
+        run.finish();
+        return run.warnings;
       }
-      run.finish();
-      return run.warnings;
     } catch (UnsafeArchiveEntryException e) {
       throw e;
     } catch (LabenvException e) {
@@ -142,7 +142,8 @@ public final class LayerApplier {
     try {
       List<String> warnings = new ArrayList<>();
       for (LayerSource layer : layers) {
-        try (InputStream blob = layer.open(); InputStream in = Decompression.open(blob)) {
+        try (InputStream blob = layer.open();
+            InputStream in = new ReadAhead(Decompression.open(blob), layer.name())) {
           warnings.addAll(apply(temp, in, layer.name()));
         } catch (IOException e) {
           throw LabenvException.failed("layer " + layer.name() + ": reading the blob: " + e.getMessage(), e);
@@ -204,22 +205,34 @@ public final class LayerApplier {
     }
   }
 
+  @FunctionalInterface
+  private interface Creator {
+    int create() throws LastErrorException;
+  }
+
   /** A directory whose mode (and, for the layer's own directories, time) is set when the layer ends. */
   private record DirFix(String inode, int mode, Long mtime) {}
 
   /** The state of applying one layer. */
-  private final class Run {
+  private final class Run implements AutoCloseable {
     private final int rootfd;
     private final String layer;
     /** Every path this layer created, so whiteouts spare them (OCI: whiteouts apply to lower layers only). */
     private final TreeSet<TarPath> created = new TreeSet<>();
     private final TreeMap<TarPath, DirFix> dirFixes = new TreeMap<>();
     final List<String> warnings = new ArrayList<>();
+    private final byte[] buffer = new byte[1 << 20];
+    private final Memory nativeBuffer = new Memory(1 << 20);
     private TarEntry entry;
 
     Run(int rootfd, String layer) {
       this.rootfd = rootfd;
       this.layer = layer;
+    }
+
+    @Override
+    public void close() {
+      nativeBuffer.close();
     }
 
     void entry(TarEntry e, TarReader reader) {
@@ -283,8 +296,9 @@ public final class LayerApplier {
     }
 
     private void file(int dirfd, byte[] base, TarEntry e, TarReader reader) {
-      replace(dirfd, base, false);
-      int fd = Syscalls.openat(dirfd, base, Libc.O_CREAT | Libc.O_EXCL | Libc.O_WRONLY | Libc.O_NOFOLLOW, 0600);
+      byte[] cbase = Syscalls.cstr(base);
+      int fd = createReplacing(dirfd, base, "openat", () -> Libc.openat(dirfd, cbase,
+          Libc.O_CREAT | Libc.O_EXCL | Libc.O_WRONLY | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0600));
       try {
         writeContent(fd, reader);
         // chown clears setuid bits and file capabilities: owner first, then xattrs, then the mode.
@@ -292,21 +306,25 @@ public final class LayerApplier {
         for (Map.Entry<String, byte[]> x : e.xattrs().entrySet()) {
           setXattr(fd, null, x.getKey(), x.getValue());
         }
-        chmodFd(fd, e.mode());
+        try {
+          Libc.fchmod(fd, e.mode() & 07777);
+        } catch (LastErrorException x) {
+          throw new ErrnoException("fchmod", Syscalls.display(base), x.getErrorCode());
+        }
         setTimes(fd, EMPTY, Libc.AT_EMPTY_PATH, e.mtime());
       } finally {
         Syscalls.close(fd);
       }
     }
 
+    /** Streams the entry's content into {@code fd}, straight through the fd we created (no reopening by path). */
     private void writeContent(int fd, TarReader reader) {
       InputStream in = reader.content();
       boolean sparse = reader.isSparse();
-      byte[] buf = new byte[1 << 20];
       long pos = 0;
-      try (FileChannel out = FileChannel.open(Path.of("/proc/self/fd/" + fd), StandardOpenOption.WRITE)) {
+      try {
         while (true) {
-          int n = in.readNBytes(buf, 0, buf.length);
+          int n = in.readNBytes(buffer, 0, buffer.length);
           if (n == 0) {
             break;
           }
@@ -314,29 +332,55 @@ public final class LayerApplier {
           int chunk = sparse ? 64 * 1024 : n;
           for (int off = 0; off < n; off += chunk) {
             int len = Math.min(chunk, n - off);
-            if (sparse && isZero(buf, off, len)) {
+            if (sparse && isZero(buffer, off, len)) {
               pos += len;
               continue;
             }
-            ByteBuffer bb = ByteBuffer.wrap(buf, off, len);
-            while (bb.hasRemaining()) {
-              pos += out.write(bb, pos);
+            if (sparse) {
+              Libc.lseek(fd, pos, Libc.SEEK_SET);
             }
+            writeFully(fd, off, len);
+            pos += len;
           }
         }
         if (sparse) {
           Libc.ftruncate(fd, pos);
         }
       } catch (IOException x) {
-        throw LabenvException.failed(prefix() + "writing content: " + x.getMessage(), x);
+        throw LabenvException.failed(prefix() + "reading content: " + x.getMessage(), x);
       } catch (LastErrorException x) {
-        throw new ErrnoException("ftruncate", entry.path().toString(), x.getErrorCode());
+        throw new ErrnoException("write", entry.path().toString(), x.getErrorCode());
+      }
+    }
+
+    /** Writes {@code buffer[off, off+len)} through native memory (see {@link Libc#write(int, Pointer, long)}). */
+    private void writeFully(int fd, int off, int len) {
+      nativeBuffer.write(0, buffer, off, len);
+      long done = 0;
+      while (done < len) {
+        try {
+          done += Libc.write(fd, nativeBuffer.share(done), len - done);
+        } catch (LastErrorException x) {
+          if (x.getErrorCode() != Libc.EINTR) {
+            throw x;
+          }
+        }
       }
     }
 
     private void directory(int dirfd, byte[] base, TarPath path, TarEntry e) {
-      if (!replace(dirfd, base, true)) {
-        mkdirat(dirfd, base, 0700);
+      byte[] cbase = Syscalls.cstr(base);
+      try {
+        Libc.mkdirat(dirfd, cbase, 0700);
+      } catch (LastErrorException x) {
+        if (x.getErrorCode() != Libc.EEXIST) {
+          throw new ErrnoException("mkdirat", Syscalls.display(base), x.getErrorCode());
+        }
+        // A directory over a directory keeps its content and takes the new metadata; anything else goes.
+        if (!Syscalls.lstat(dirfd, base).isDirectory()) {
+          FileTree.remove(dirfd, base, options.root());
+          mkdirat(dirfd, base, 0700);
+        }
       }
       chown(dirfd, base, Libc.AT_SYMLINK_NOFOLLOW);
       for (Map.Entry<String, byte[]> x : e.xattrs().entrySet()) {
@@ -350,12 +394,9 @@ public final class LayerApplier {
       if (target == null || target.length == 0) {
         throw bad("symlink with an empty target");
       }
-      replace(dirfd, base, false);
-      try {
-        Libc.symlinkat(Syscalls.cstr(target), dirfd, Syscalls.cstr(base));
-      } catch (LastErrorException x) {
-        throw new ErrnoException("symlinkat", Syscalls.display(base), x.getErrorCode());
-      }
+      byte[] ctarget = Syscalls.cstr(target);
+      byte[] cbase = Syscalls.cstr(base);
+      createReplacing(dirfd, base, "symlinkat", () -> Libc.symlinkat(ctarget, dirfd, cbase));
       chown(dirfd, base, Libc.AT_SYMLINK_NOFOLLOW);
       for (Map.Entry<String, byte[]> x : e.xattrs().entrySet()) {
         setXattr(-1, procPath(dirfd, base), x.getKey(), x.getValue());
@@ -383,14 +424,23 @@ public final class LayerApplier {
         if (st.isDirectory()) {
           throw unsafe(role + " is a directory");
         }
-        Stat existing = Syscalls.lstatOrNull(dirfd, base);
-        if (existing != null && existing.inodeKey().equals(st.inodeKey())) {
-          return;
-        }
-        replace(dirfd, base, false);
+        byte[] ctarget = Syscalls.cstr(targetBase);
+        byte[] cbase = Syscalls.cstr(base);
         try {
           // Flags 0: a symlink target is linked itself, never followed.
-          Libc.linkat(targetDir, Syscalls.cstr(targetBase), dirfd, Syscalls.cstr(base), 0);
+          Libc.linkat(targetDir, ctarget, dirfd, cbase, 0);
+          return;
+        } catch (LastErrorException x) {
+          if (x.getErrorCode() != Libc.EEXIST) {
+            throw new ErrnoException("linkat", Syscalls.display(base), x.getErrorCode());
+          }
+        }
+        if (Syscalls.lstat(dirfd, base).inodeKey().equals(st.inodeKey())) {
+          return; // already a link to it
+        }
+        FileTree.remove(dirfd, base, options.root());
+        try {
+          Libc.linkat(targetDir, ctarget, dirfd, cbase, 0);
         } catch (LastErrorException x) {
           if (x.getErrorCode() == Libc.ENOENT) {
             throw bad(role + " does not exist (it was inside what this entry replaced)");
@@ -409,12 +459,8 @@ public final class LayerApplier {
         default -> Libc.S_IFIFO;
       };
       long dev = e.type() == TarEntry.Type.FIFO ? 0 : Syscalls.makedev(e.devMajor(), e.devMinor());
-      replace(dirfd, base, false);
-      try {
-        Libc.mknodat(dirfd, Syscalls.cstr(base), type | 0600, dev);
-      } catch (LastErrorException x) {
-        throw new ErrnoException("mknodat", Syscalls.display(base), x.getErrorCode());
-      }
+      byte[] cbase = Syscalls.cstr(base);
+      createReplacing(dirfd, base, "mknodat", () -> Libc.mknodat(dirfd, cbase, type | 0600, dev));
       chown(dirfd, base, Libc.AT_SYMLINK_NOFOLLOW);
       for (Map.Entry<String, byte[]> x : e.xattrs().entrySet()) {
         setXattr(-1, procPath(dirfd, base), x.getKey(), x.getValue());
@@ -632,17 +678,25 @@ public final class LayerApplier {
 
     // --- metadata
 
-    /** Removes what is at {@code name}, except a directory when {@code keepDirectory}; true if one was kept. */
-    private boolean replace(int dirfd, byte[] name, boolean keepDirectory) {
-      Stat st = Syscalls.lstatOrNull(dirfd, name);
-      if (st == null) {
-        return false;
-      }
-      if (keepDirectory && st.isDirectory()) {
-        return true;
+    /**
+     * Creates {@code name} with {@code create} (which must not follow a symlink at {@code name}: O_EXCL, mknodat,
+     * symlinkat do not); if something is there already, removes it (a directory with all below) and creates again.
+     * Trying first keeps the common case at one system call and no exception.
+     */
+    private int createReplacing(int dirfd, byte[] name, String call, Creator create) {
+      try {
+        return create.create();
+      } catch (LastErrorException x) {
+        if (x.getErrorCode() != Libc.EEXIST) {
+          throw new ErrnoException(call, Syscalls.display(name), x.getErrorCode());
+        }
       }
       FileTree.remove(dirfd, name, options.root());
-      return false;
+      try {
+        return create.create();
+      } catch (LastErrorException x) {
+        throw new ErrnoException(call, Syscalls.display(name), x.getErrorCode());
+      }
     }
 
     private void mkdirat(int dirfd, byte[] name, int mode) {

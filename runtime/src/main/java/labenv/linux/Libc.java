@@ -164,6 +164,9 @@ public final class Libc {
   public static native int fsetxattr(int fd, byte[] name, byte[] value, long size, int flags)
       throws LastErrorException;
 
+  /** write(2) from native memory: JNA copies a byte[] argument whole, both ways, whatever the count. */
+  public static native long write(int fd, Pointer buf, long count) throws LastErrorException;
+
   public static native int renameat2(int olddirfd, byte[] oldpath, int newdirfd, byte[] newpath, int flags)
       throws LastErrorException;
 

@@ -37,7 +37,7 @@ public final class TarReader implements Closeable {
   private int globalsSize;
   private long offset;
   private boolean ended;
-  private String lastName;
+  private TarPath lastPath;
 
   private TarEntry entry;
   private long entryOffset;
@@ -145,7 +145,7 @@ public final class TarReader implements Closeable {
         default -> {
           entry = buildEntry(start, type, pax, pax00Segments, longName, longLink);
           entryOffset = start;
-          lastName = entry.path().toString();
+          lastPath = entry.path();
           return entry;
         }
       }
@@ -219,7 +219,7 @@ public final class TarReader implements Closeable {
     if (pax.containsKey("linkpath")) {
       link = pax.get("linkpath");
     }
-    String where = "entry \"" + Names.display(name) + "\" at byte " + at;
+    Object where = new Where(name, at);
     if (indexOf(name, (byte) 0) >= 0 || indexOf(link, (byte) 0) >= 0) {
       throw bad(where + ": name contains a NUL byte");
     }
@@ -311,7 +311,7 @@ public final class TarReader implements Closeable {
     return type >= 0x21 && type < 0x7f ? "'" + (char) type + "'" : String.format("0x%02x", type & 0xff);
   }
 
-  private SparseMap oldGnuSparse(String where, boolean gnu) {
+  private SparseMap oldGnuSparse(Object where, boolean gnu) {
     if (!gnu) {
       throw bad(where + ": GNU sparse entry without the GNU magic");
     }
@@ -335,7 +335,7 @@ public final class TarReader implements Closeable {
   }
 
   /** Reads up to {@code count} (offset, numbytes) pairs; false when an empty slot ended the list. */
-  private boolean readSparseEntries(byte[] block, int start, int count, List<long[]> segments, String where) {
+  private boolean readSparseEntries(byte[] block, int start, int count, List<long[]> segments, Object where) {
     for (int i = 0; i < count; i++) {
       int p = start + i * 24;
       if (block[p] == 0) {
@@ -353,7 +353,7 @@ public final class TarReader implements Closeable {
   }
 
   /** The real size of a GNU sparse 1.0 entry, or -1 for the older PAX sparse formats. */
-  private long sparse10RealSize(Map<String, byte[]> pax, String where) {
+  private long sparse10RealSize(Map<String, byte[]> pax, Object where) {
     String major = pax.containsKey("GNU.sparse.major") ? ascii(pax.get("GNU.sparse.major")) : null;
     String minor = pax.containsKey("GNU.sparse.minor") ? ascii(pax.get("GNU.sparse.minor")) : null;
     if (major == null) {
@@ -369,7 +369,7 @@ public final class TarReader implements Closeable {
     return paxNumber("GNU.sparse.realsize", pax.get("GNU.sparse.realsize"), where);
   }
 
-  private SparseMap paxSparse(Map<String, byte[]> pax, List<long[]> pax00, String where) {
+  private SparseMap paxSparse(Map<String, byte[]> pax, List<long[]> pax00, Object where) {
     if (!pax.containsKey("GNU.sparse.size")) {
       throw bad(where + ": GNU sparse entry without GNU.sparse.size");
     }
@@ -400,7 +400,7 @@ public final class TarReader implements Closeable {
     return toMap(segments, realSize);
   }
 
-  private SparseMap readSparse10Map(long realSize, String where) {
+  private SparseMap readSparse10Map(long realSize, Object where) {
     // Numbers in decimal, each ended by '\n': the count, then offset and size pairs; padded to whole blocks.
     long consumed = 0;
     long[] values = null;
@@ -455,7 +455,7 @@ public final class TarReader implements Closeable {
     return new SparseMap(offsets, lengths, realSize);
   }
 
-  private TreeMap<String, byte[]> xattrs(Map<String, byte[]> pax, String where) {
+  private TreeMap<String, byte[]> xattrs(Map<String, byte[]> pax, Object where) {
     TreeMap<String, byte[]> out = new TreeMap<>();
     for (Map.Entry<String, byte[]> e : pax.entrySet()) {
       String key = e.getKey();
@@ -506,7 +506,7 @@ public final class TarReader implements Closeable {
    * A numeric header field: octal text (NUL/space padded), or GNU base-256 when the high bit of the first byte
    * is set (0x80 positive, 0xff negative, two's complement).
    */
-  private long numeric(byte[] b, int off, int len, String where, String field) {
+  private long numeric(byte[] b, int off, int len, Object where, String field) {
     if ((b[off] & 0x80) != 0) {
       int inv = (b[off] & 0x40) != 0 ? 0xff : 0;
       long x = 0;
@@ -543,7 +543,7 @@ public final class TarReader implements Closeable {
     return x;
   }
 
-  private long paxOr(Map<String, byte[]> pax, String key, long fallback, String where) {
+  private long paxOr(Map<String, byte[]> pax, String key, long fallback, Object where) {
     return pax.containsKey(key) ? paxNumber(key, pax.get(key), where) : fallback;
   }
 
@@ -551,7 +551,7 @@ public final class TarReader implements Closeable {
     return paxNumber(r.key(), r.value(), "extended header at byte " + at);
   }
 
-  private long paxNumber(String key, byte[] value, String where) {
+  private long paxNumber(String key, byte[] value, Object where) {
     if (value.length == 0 || value.length > 18) {
       throw bad(where + ": invalid PAX " + key + " \"" + Names.display(value) + "\"");
     }
@@ -566,7 +566,7 @@ public final class TarReader implements Closeable {
   }
 
   /** A PAX time ("-12.5", "1700000000.123456789") as whole seconds, rounded down. */
-  private long paxTime(byte[] value, String where) {
+  private long paxTime(byte[] value, Object where) {
     String s = ascii(value);
     if (!s.matches("-?[0-9]{1,18}(\\.[0-9]*)?")) {
       throw bad(where + ": invalid PAX mtime \"" + Names.display(value) + "\"");
@@ -610,7 +610,7 @@ public final class TarReader implements Closeable {
   }
 
   private String after() {
-    return lastName == null ? "" : " (after entry \"" + lastName + "\")";
+    return lastPath == null ? "" : " (after entry \"" + lastPath + "\")";
   }
 
   private static boolean isZero(byte[] b, int len) {
@@ -699,7 +699,7 @@ public final class TarReader implements Closeable {
     return done;
   }
 
-  private void readContentFully(byte[] b, String where) {
+  private void readContentFully(byte[] b, Object where) {
     int n = readFully(b, 0, b.length);
     rawRemaining -= n;
     if (n < b.length) {
@@ -711,7 +711,7 @@ public final class TarReader implements Closeable {
     if (entry == null) {
       return;
     }
-    String where = "entry \"" + entry.path() + "\" at byte " + entryOffset;
+    Object where = new Where(entry.path().bytes(), entryOffset);
     if (skip(rawRemaining) < rawRemaining) {
       throw truncatedIn(where);
     }
@@ -722,7 +722,7 @@ public final class TarReader implements Closeable {
     padding = 0;
   }
 
-  private LabenvException truncatedIn(String where) {
+  private LabenvException truncatedIn(Object where) {
     return bad("truncated archive: " + where + " ends at byte " + offset + " before its content does");
   }
 
@@ -733,16 +733,24 @@ public final class TarReader implements Closeable {
     }
   }
 
+  /** Names an entry in messages; built only when a message is (decoding names for every entry costs). */
+  private record Where(byte[] name, long at) {
+    @Override
+    public String toString() {
+      return "entry \"" + Names.display(name) + "\" at byte " + at;
+    }
+  }
+
   private static LabenvException bad(String message) {
     return LabenvException.badInput(message);
   }
 
   /** The current entry's stored data, bounded; a short archive is an error, not an early end. */
   private final class EntryData extends InputStream {
-    private final String where;
+    private final Object where;
     private final long owner;
 
-    EntryData(String where, long owner) {
+    EntryData(Object where, long owner) {
       this.where = where;
       this.owner = owner;
     }

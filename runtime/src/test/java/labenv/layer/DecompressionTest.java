@@ -137,6 +137,25 @@ class DecompressionTest {
   }
 
   @Test
+  void anXzStreamAskingForAHugeDictionaryIsRefused() throws IOException {
+    byte[] xz = compress(out -> new org.tukaani.xz.XZOutputStream(out, new org.tukaani.xz.LZMA2Options(0)),
+        sample(1000));
+    // The block header follows the 12-byte stream header: size, flags, filter id 0x21 (LZMA2), 1 property byte
+    // (the dictionary size), padding, CRC32. Ask for a 1 GiB dictionary and fix the CRC.
+    int size = ((xz[12] & 0xff) + 1) * 4;
+    assertEquals(0x21, xz[14]);
+    xz[16] = 36; // (2 | 36 & 1) << (36 / 2 + 11) = 1 GiB
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(xz, 12, size - 4);
+    long v = crc.getValue();
+    for (int i = 0; i < 4; i++) {
+      xz[12 + size - 4 + i] = (byte) (v >>> (8 * i));
+    }
+    LabenvException e = fails(xz);
+    assertTrue(e.getMessage().startsWith("corrupt xz stream") && e.getMessage().contains("memory"), e.getMessage());
+  }
+
+  @Test
   void failuresOfTheSourceStayIoErrors() {
     byte[] compressed;
     try {

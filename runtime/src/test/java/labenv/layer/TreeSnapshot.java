@@ -64,7 +64,16 @@ final class TreeSnapshot {
 
   private static void walk(int dirfd, TarPath dir, Fields fields, Set<String> skip, TreeMap<TarPath, String> out,
       Map<String, TarPath> firstByInode) {
-    List<byte[]> names = new ArrayList<>(FileTree.list(dirfd));
+    List<byte[]> names;
+    try {
+      names = new ArrayList<>(FileTree.list(dirfd));
+    } catch (labenv.linux.ErrnoException e) {
+      if (e.errno() != Libc.EACCES) {
+        throw e;
+      }
+      out.put(dir.resolve(new byte[] {'?'}), "unreadable"); // a mode-0000 directory seen without root
+      return;
+    }
     names.sort(Arrays::compareUnsigned);
     for (byte[] name : names) {
       if (dir.isEmpty() && skip.contains(new String(name, StandardCharsets.UTF_8))) {

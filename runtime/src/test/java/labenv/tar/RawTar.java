@@ -45,8 +45,12 @@ public final class RawTar {
       return put(345, p.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** Sets the type; a directory gets mode 0755 unless a mode is set after. */
     public Header type(char t) {
       b[156] = (byte) t;
+      if (t == '5') {
+        mode(0755);
+      }
       return this;
     }
 
