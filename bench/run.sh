@@ -62,11 +62,17 @@ small_bytes=$(du -sb "$small" | cut -f1)
 home="$work/home"
 out="$work/out"
 mkdir -p "$out"
-json="$work/json"; mkdir -p "$json"
+json="$work/json"; rm -rf "$json"; mkdir -p "$json"
 
-hf() { # NAME hyperfine-args...
-  local name="$1"; shift
-  hyperfine --style basic --runs "$runs" --warmup 1 --export-json "$json/$name.json" "$@" >&2
+hf() { # GROUP hyperfine-args... (each command as -n NAME CMD); records the exact command lines too
+  local group="$1"; shift
+  local args=("$@") i
+  for ((i = 0; i < ${#args[@]}; i++)); do
+    if [ "${args[$i]}" = "-n" ]; then
+      printf '%s\t%s\t%s\n' "$group" "${args[$((i + 1))]}" "${args[$((i + 2))]}" >> "$json/commands.tsv"
+    fi
+  done
+  hyperfine --style basic --runs "$runs" --warmup 1 --export-json "$json/$group.json" "$@" >&2
 }
 
 hf gzip \
@@ -100,6 +106,10 @@ rss_zstd_full=$(rss zstd "$data"); rss_zstd_small=$(rss zstd "$small")
 import json, sys, os, platform, subprocess, datetime
 jd, data_bytes, blob_bytes, mib, small_bytes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
 rss = [int(x) for x in sys.argv[6:10]]
+cmds = {}
+for line in open(os.path.join(jd, "commands.tsv")):
+    g, n, c = line.rstrip("\n").split("\t", 2)
+    cmds[(g, n)] = c
 def load(name):
     return json.load(open(os.path.join(jd, name + ".json")))["results"]
 def sh(cmd):
@@ -123,7 +133,7 @@ def table(name, nbytes, title, ref_names):
         print(f"| `{r['command']}` | {r['mean']:.2f} | {r['stddev'] or 0:.2f} | {thr:.0f} | {ratios} |")
     print("\nExact command lines:\n")
     for r in res:
-        print(f"- {r['command']}: `{r.get('command_line', r['command'])}`" if 'command_line' in r else f"- `{r['command']}`")
+        print(f"- {r['command']}: `{cmds.get((name, r['command']), '?')}`")
     print()
 table("gzip", data_bytes, "Packing a directory into a gzip layer", ["tar | pigz -6", "tar | gzip -6"])
 table("zstd", data_bytes, "Packing a directory into a zstd layer", ["tar | zstd -3 -T0"])
