@@ -77,6 +77,27 @@ class CompressionTest {
   }
 
   @Test
+  void randomBlocksAreStoredAndTextBlocksDeflatedAndBothComeBack() throws IOException {
+    byte[] random = new byte[3 * B];
+    new Random(5).nextBytes(random);
+    byte[] text = mixed(3 * B, 6);
+    assertTrue(ParallelGzipOutputStream.incompressible(random, random.length));
+    assertFalse(ParallelGzipOutputStream.incompressible(text, text.length));
+    byte[] both = new byte[random.length + text.length];
+    System.arraycopy(random, 0, both, 0, random.length);
+    System.arraycopy(text, 0, both, random.length, text.length);
+    byte[] gz = compress(Compression.GZIP, both, 2, 100_000);
+    assertArrayEquals(both, gunzip(gz));
+    // Stored: the random half costs its own size plus a few bytes per 64 KiB stored block, never more.
+    byte[] gzRandom = compress(Compression.GZIP, random, 2, 100_000);
+    assertTrue(gzRandom.length <= random.length + random.length / 1000 + 64, "stored size " + gzRandom.length);
+    assertTrue(gz.length < random.length + text.length / 2, "text still deflated: " + gz.length);
+    // And the same bytes whatever the thread count.
+    assertArrayEquals(gz, compress(Compression.GZIP, both, 1, 7_000));
+    assertArrayEquals(gz, compress(Compression.GZIP, both, 8, 1 << 20));
+  }
+
+  @Test
   void gzipHeaderIsFixedAndTheTrailerHoldsCrcAndLength() throws IOException {
     byte[] data = mixed(3 * B + 7, 1);
     byte[] gz = compress(Compression.GZIP, data, 2, 65536);
@@ -93,16 +114,18 @@ class CompressionTest {
 
   @Test
   void theDictionaryCarriesMatchesAcrossBlocks() throws IOException {
-    // Two identical random blocks: the second compresses to almost nothing only if it sees the first.
-    byte[] half = new byte[B];
-    new Random(7).nextBytes(half);
-    byte[] data = new byte[2 * B];
-    System.arraycopy(half, 0, data, 0, B);
-    // zlib finds matches up to 32 KiB - 262 bytes back; repeat the first block's last 16 KiB.
-    System.arraycopy(half, B - 16 * 1024, data, B, 16 * 1024);
-    byte[] gz = compress(Compression.GZIP, Arrays.copyOf(data, B + 16 * 1024), 2, B);
-    assertTrue(gz.length < B + 1024, "the repeated 16 KiB cost " + (gz.length - B) + " bytes");
+    // A block followed by a copy of its own last 16 KiB: the copy costs almost nothing only if the
+    // second block's compressor sees the first one's tail as its dictionary.
+    byte[] first = mixed(B, 7);
+    byte[] data = Arrays.copyOf(first, B + 16 * 1024);
+    System.arraycopy(first, B - 16 * 1024, data, B, 16 * 1024);
+    long alone = compress(Compression.GZIP, Arrays.copyOfRange(first, B - 16 * 1024, B), 1, B).length;
+    long withTail = compress(Compression.GZIP, data, 2, B).length;
+    long firstOnly = compress(Compression.GZIP, first, 2, B).length;
+    assertTrue(alone > 2048, "16 KiB of this data alone costs " + alone + " bytes");
+    assertTrue(withTail - firstOnly < 512, "the repeated 16 KiB cost " + (withTail - firstOnly) + " bytes");
   }
+
 
   @Test
   void aFailingSinkFailsTheStreamAndNoWorkerThreadSurvives() throws Exception {
