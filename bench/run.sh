@@ -76,16 +76,21 @@ hf() { # GROUP hyperfine-args... (each command as -n NAME CMD); records the exac
   hyperfine --style basic --runs "$runs" --warmup 1 --export-json "$json/$group.json" "$@" >&2
 }
 
-hf gzip \
+# "+ sha256 ×2" lines: the peer doing the same work as labenv (an OCI layer needs the digest of the
+# compressed blob and the diff ID of the tar), with openssl's SHA-256 (the fastest here) in tees.
+tee_sha='tee >(openssl dgst -sha256 >/dev/null)'
+hf gzip --shell bash \
   --prepare "rm -rf '$home' '$out'/*" \
   -n "labenv import --compression gzip" "'$labenv' --home '$home' import --compression gzip '$data' bench:gzip" \
   -n "tar | pigz -6" "tar -cf - -C '$data' . | pigz -6 > '$out/layer.tar.gz'" \
-  -n "tar | gzip -6" "tar -cf - -C '$data' . | gzip -6 > '$out/layer.tar.gz'"
+  -n "tar | gzip -6" "tar -cf - -C '$data' . | gzip -6 > '$out/layer.tar.gz'" \
+  -n "tar | pigz -6, + sha256 ×2" "tar -cf - -C '$data' . | $tee_sha | pigz -6 | $tee_sha > '$out/layer.tar.gz'"
 
-hf zstd \
+hf zstd --shell bash \
   --prepare "rm -rf '$home' '$out'/*" \
   -n "labenv import --compression zstd" "'$labenv' --home '$home' import --compression zstd '$data' bench:zstd" \
-  -n "tar | zstd -3 -T0" "tar -cf - -C '$data' . | zstd -q -3 -T0 > '$out/layer.tar.zst'"
+  -n "tar | zstd -3 -T0" "tar -cf - -C '$data' . | zstd -q -3 -T0 > '$out/layer.tar.zst'" \
+  -n "tar | zstd -3 -T0, + sha256 ×2" "tar -cf - -C '$data' . | $tee_sha | zstd -q -3 -T0 | $tee_sha > '$out/layer.tar.zst'"
 
 # Hashing: one store holding the uncompressed layer (a blob the size of the data); fsck re-hashes it.
 rm -rf "$home"

@@ -2,15 +2,22 @@ package labenv.layer;
 
 import java.io.FilterOutputStream;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.security.MessageDigest;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import labenv.image.Digest;
 
 /**
  * Passes bytes through while counting them and computing their sha256 (the JDK's SHA-256 uses
  * the CPU's SHA instructions where there are some). {@link #close()} closes the underlying stream.
+ *
+ * <p>{@link #inBackground} hashes on a thread of its own, so that hashing overlaps with the work
+ * of the writing thread (tar production, zstd's input handling) instead of adding to it: memory
+ * is a few 1 MiB chunks in flight, whatever the size.
  */
-public final class DigestingOutputStream extends FilterOutputStream {
+public class DigestingOutputStream extends FilterOutputStream {
   private final MessageDigest sha256 = Digest.newSha256();
   private long size;
   private Digest digest;
@@ -19,18 +26,25 @@ public final class DigestingOutputStream extends FilterOutputStream {
     super(out);
   }
 
+  /** A digesting stream that hashes on its own daemon thread; call {@link #digest()} or {@link #abort()}. */
+  public static DigestingOutputStream inBackground(OutputStream out) {
+    return new Background(out);
+  }
+
   @Override
   public void write(int b) throws IOException {
-    sha256.update((byte) b);
-    size++;
-    out.write(b);
+    write(new byte[] {(byte) b}, 0, 1);
   }
 
   @Override
   public void write(byte[] b, int off, int len) throws IOException {
-    sha256.update(b, off, len);
+    hash(b, off, len);
     size += len;
     out.write(b, off, len);
+  }
+
+  void hash(byte[] b, int off, int len) throws IOException {
+    sha256.update(b, off, len);
   }
 
   /** Bytes written so far. */
@@ -41,8 +55,109 @@ public final class DigestingOutputStream extends FilterOutputStream {
   /** The sha256 of everything written; ends the digest, so call it once all bytes are in. */
   public Digest digest() {
     if (digest == null) {
+      finishHashing();
       digest = Digest.sha256(sha256.digest());
     }
     return digest;
+  }
+
+  void finishHashing() {}
+
+  /** Stops hashing (after a failure): frees the background thread, if any. */
+  public void abort() {}
+
+  MessageDigest sha256() {
+    return sha256;
+  }
+
+  private static final class Background extends DigestingOutputStream {
+    private static final int CHUNK = 1 << 20;
+    private static final byte[] END = new byte[0];
+    private final BlockingQueue<byte[]> full = new ArrayBlockingQueue<>(4);
+    private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(8);
+    private final BlockingQueue<Integer> lengths = new ArrayBlockingQueue<>(4);
+    private final Thread hasher;
+    private byte[] current = new byte[CHUNK];
+    private int filled;
+    private boolean ended;
+
+    Background(OutputStream out) {
+      super(out);
+      hasher = new Thread(this::run, "labenv-sha256");
+      hasher.setDaemon(true);
+      hasher.start();
+    }
+
+    private void run() {
+      try {
+        while (true) {
+          byte[] chunk = full.take();
+          if (chunk == END) {
+            return;
+          }
+          sha256().update(chunk, 0, lengths.take());
+          free.offer(chunk);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    @Override
+    void hash(byte[] b, int off, int len) throws IOException {
+      while (len > 0) {
+        int n = Math.min(len, CHUNK - filled);
+        System.arraycopy(b, off, current, filled, n);
+        filled += n;
+        off += n;
+        len -= n;
+        if (filled == CHUNK) {
+          handOver();
+        }
+      }
+    }
+
+    private void handOver() throws IOException {
+      try {
+        lengths.put(filled);
+        full.put(current);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("hashing interrupted");
+      }
+      byte[] next = free.poll();
+      current = next != null ? next : new byte[CHUNK];
+      filled = 0;
+    }
+
+    @Override
+    void finishHashing() {
+      if (ended) {
+        return;
+      }
+      try {
+        if (filled > 0) {
+          handOver();
+        }
+        end();
+        hasher.join();
+      } catch (IOException | InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("hashing interrupted", e);
+      }
+    }
+
+    private void end() throws InterruptedException {
+      ended = true;
+      full.put(END);
+    }
+
+    @Override
+    public void abort() {
+      if (!ended) {
+        ended = true;
+        hasher.interrupt();
+      }
+    }
   }
 }

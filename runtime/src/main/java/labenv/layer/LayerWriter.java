@@ -164,9 +164,11 @@ public final class LayerWriter {
   }
 
   private LayerResult pack(OutputStream out, Body body) {
-    DigestingOutputStream blob = new DigestingOutputStream(new KeepOpen(out));
+    // Both digests hash on threads of their own, beside tar production and compression.
+    DigestingOutputStream blob = DigestingOutputStream.inBackground(new KeepOpen(out));
     OutputStream compressor = compression.compress(blob, level, threads);
-    DigestingOutputStream tarDigest = compression == Compression.NONE ? blob : new DigestingOutputStream(compressor);
+    DigestingOutputStream tarDigest =
+        compression == Compression.NONE ? blob : DigestingOutputStream.inBackground(compressor);
     OutputStream tarSink = compression == Compression.NONE
         ? new BufferedOutputStream(compressor, 256 * 1024) : new BufferedOutputStream(tarDigest, 256 * 1024);
     TarWriter tar = new TarWriter(tarSink);
@@ -180,6 +182,8 @@ public final class LayerWriter {
     } finally {
       if (!done) {
         Compression.abort(compressor);
+        tarDigest.abort();
+        blob.abort();
       }
     }
     return new LayerResult(blob.digest(), blob.size(), tarDigest.digest(), tarDigest.size(),
