@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import labenv.image.Digest;
 
 /**
  * What streaming an archive left behind: each regular file staged under its (cleaned) name, and
@@ -49,15 +48,6 @@ final class ArchiveContents implements BlobSource {
       n = links.get(n);
     }
     return null;
-  }
-
-  @Override
-  public StagedBlob blob(Digest digest, String what) {
-    StagedBlob f = file("blobs/" + digest.algorithm() + "/" + digest.hex());
-    if (f != null && !f.digest().equals(digest)) {
-      throw new InvalidArchiveException(what + " " + digest + ": digest mismatch (got " + f.digest() + ")");
-    }
-    return f;
   }
 
   /**

@@ -11,5 +11,11 @@ interface BlobSource {
    * The blob {@code digest}, staged and verified, or null when the layout lacks it. A blob whose
    * bytes do not match is refused, naming it as {@code what} ({@code layer}, {@code config}, ...).
    */
-  StagedBlob blob(Digest digest, String what);
+  default StagedBlob blob(Digest digest, String what) {
+    StagedBlob f = file("blobs/" + digest.algorithm() + "/" + digest.hex());
+    if (f != null && !f.digest().equals(digest)) {
+      throw new InvalidArchiveException(what + " " + digest + ": digest mismatch (got " + f.digest() + ")");
+    }
+    return f;
+  }
 }

@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import labenv.LabenvException;
-import labenv.image.Digest;
 
 /**
  * An OCI image layout on disk, read in place. Only the blobs an image refers to are copied, each
@@ -45,15 +44,6 @@ final class LayoutDirectory implements BlobSource {
     } catch (IOException e) {
       throw LabenvException.failed("cannot read " + p + ": " + e.getMessage(), e);
     }
-  }
-
-  @Override
-  public StagedBlob blob(Digest digest, String what) {
-    StagedBlob f = file("blobs/" + digest.algorithm() + "/" + digest.hex());
-    if (f != null && !f.digest().equals(digest)) {
-      throw new InvalidArchiveException(what + " " + digest + ": digest mismatch (got " + f.digest() + ")");
-    }
-    return f;
   }
 
   static boolean isLayout(Path dir) {
