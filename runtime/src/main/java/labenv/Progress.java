@@ -26,6 +26,26 @@ public interface Progress {
   /** The current phase is over. */
   void done();
 
+  /** An output stream that reports what is written to it. */
+  static java.io.OutputStream counting(java.io.OutputStream out, Progress progress) {
+    if (progress == NONE) {
+      return out;
+    }
+    return new java.io.FilterOutputStream(out) {
+      @Override
+      public void write(int b) throws java.io.IOException {
+        out.write(b);
+        progress.advance(1);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws java.io.IOException {
+        out.write(b, off, len);
+        progress.advance(len);
+      }
+    };
+  }
+
   /** An input stream that reports what is read from it. */
   static java.io.InputStream counting(java.io.InputStream in, Progress progress) {
     if (progress == NONE) {

@@ -27,7 +27,7 @@ final class SaveCommand extends Verb {
       case "docker", "docker-archive" -> Archives.Format.DOCKER;
       default -> throw labenv.LabenvException.badInput("--format \"" + format + "\": want oci or docker");
     };
-    new Archives(images()).save(refs, output, f);
+    new Archives(images(), progress()).save(refs, output, f);
     return ExitCode.OK;
   }
 }

@@ -81,9 +81,10 @@ final class ArchiveWriter {
     return out;
   }
 
-  List<Descriptor> write(List<Request> requests, Archives.Format format) throws IOException {
-    try (OutputStream file = new BufferedOutputStream(Files.newOutputStream(out, StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.WRITE), 256 * 1024);
+  List<Descriptor> write(List<Request> requests, Archives.Format format, labenv.Progress progress)
+      throws IOException {
+    try (OutputStream file = labenv.Progress.counting(new BufferedOutputStream(Files.newOutputStream(out,
+        StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), 256 * 1024), progress);
          OuterTar tar = new OuterTar(file)) {
       List<Descriptor> written = format == Archives.Format.OCI ? writeOci(tar, requests) : writeDocker(tar, requests);
       tar.finish();

@@ -169,7 +169,13 @@ public final class Archives {
       Path abs = out.toAbsolutePath();
       Path temp = abs.resolveSibling(AtomicFile.TEMP_PREFIX + abs.getFileName() + "-" + Staging.randomSuffix());
       try {
-        List<Descriptor> written = new ArchiveWriter(images, temp).write(requests, format);
+        List<Descriptor> written;
+        progress.start("save", -1);
+        try {
+          written = new ArchiveWriter(images, temp).write(requests, format, progress);
+        } finally {
+          progress.done();
+        }
         try (var ch = java.nio.channels.FileChannel.open(temp, java.nio.file.StandardOpenOption.READ)) {
           ch.force(true);
         }
@@ -213,7 +219,12 @@ public final class Archives {
            Staging staging = Staging.create(store.root().resolve(INGEST_DIR), "import-")) {
         RootfsLayer layer;
         if (Files.isDirectory(source)) {
-          layer = RootfsLayer.fromDirectory(source, options, staging);
+          progress.start("import", -1);
+          try {
+            layer = RootfsLayer.fromDirectory(source, options, staging, progress);
+          } finally {
+            progress.done();
+          }
         } else {
           progress.start("import", sizeOrUnknown(source));
           try {

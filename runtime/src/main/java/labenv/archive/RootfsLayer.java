@@ -30,11 +30,11 @@ record RootfsLayer(StagedBlob blob, String mediaType, Digest diffId, long uncomp
   }
 
   /** A directory becomes a layer the way builds make them: sorted, owners zeroed, mtimes clamped. */
-  static RootfsLayer fromDirectory(Path dir, ImportOptions options, Staging staging) {
+  static RootfsLayer fromDirectory(Path dir, ImportOptions options, Staging staging, labenv.Progress progress) {
     Path file = staging.newFile();
     LayerResult r;
-    try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file, StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.WRITE), 256 * 1024)) {
+    try (OutputStream out = labenv.Progress.counting(new BufferedOutputStream(Files.newOutputStream(file,
+        StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), 256 * 1024), progress)) {
       r = LayerWriter.builder()
           .compression(options.compression())
           .sourceDateEpoch(options.sourceDateEpoch())
