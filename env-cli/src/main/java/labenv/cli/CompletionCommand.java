@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Spec;
 
 @Command(name = "completion",
-    description = {"Print a bash/zsh completion script.",
+    description = {"Print a bash completion script.",
         "Load it with: source <(labenv completion)"})
 final class CompletionCommand implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec spec;

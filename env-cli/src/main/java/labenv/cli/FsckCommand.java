@@ -7,7 +7,7 @@ import labenv.store.FsckReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "fsck", description = {"Re-hash every blob and check every reference in the store.",
+@Command(name = "fsck", description = {"Check the store: re-hash every blob, follow every reference.",
     "Exits 1 when there are problems."})
 final class FsckCommand extends Verb {
   @Option(names = "--format", description = "table (text) or json")

@@ -12,8 +12,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "import",
-    description = {"Make a one-layer image from a root filesystem: a tarball (plain, gzip, zstd, xz)",
-        "or a directory (packed by the deterministic layer writer). The same input gives the same digest."})
+    description = {"Make a one-layer image from a rootfs tarball or a directory.",
+        "A tarball may be plain, gzip, zstd or xz; a directory is packed by the deterministic " +
+        "layer writer. The same input gives the same digest."})
 final class ImportCommand extends Verb {
   @Parameters(index = "0", paramLabel = "ROOTFS", description = "ROOTFS.tar[.gz|.zst|.xz] or a directory")
   Path source;

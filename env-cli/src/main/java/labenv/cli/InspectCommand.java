@@ -15,8 +15,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "inspect",
-    description = {"Show an image as JSON: its manifest digest (\"digest\"), names, manifest, config,",
-        "and layers with sizes and diff IDs. Several images give a JSON list."})
+    description = {"Show images as JSON.",
+        "Prints the manifest digest (\"digest\"), names, manifest, config, and layers with sizes " +
+        "and diff IDs. Several images give a JSON list."})
 final class InspectCommand extends Verb {
   @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "name[:tag], digest, or unique digest prefix")
   List<String> refs;

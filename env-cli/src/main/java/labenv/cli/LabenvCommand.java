@@ -14,6 +14,7 @@ import picocli.CommandLine.Spec;
 
 /** The top-level command: global options and the list of verbs. */
 @Command(name = "labenv",
+    scope = ScopeType.INHERIT,
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     sortOptions = false,

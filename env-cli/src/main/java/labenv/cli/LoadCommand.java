@@ -8,8 +8,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "load",
-    description = {"Load images from an oci-archive, an OCI image layout directory, or a docker-archive",
-        "(docker save / podman save), with gzip, zstd or uncompressed layers."})
+    description = {"Load images from an archive or an OCI layout directory.",
+        "Reads oci-archives, OCI image layout directories and docker-archives (docker save, " +
+        "podman save), with gzip, zstd or uncompressed layers."})
 final class LoadCommand extends Verb {
   @Option(names = {"-i", "--input"}, required = true, paramLabel = "FILE|DIR", description = "the archive or layout")
   Path input;

@@ -7,8 +7,8 @@ import labenv.store.RemoveResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "rmi", description = {"Remove images: untag a name (by digest: every name), then delete the",
-    "blobs nothing else uses."})
+@Command(name = "rmi", description = {"Remove images.",
+    "Untags a name (given a digest: every name), then deletes the blobs nothing else uses."})
 final class RmiCommand extends Verb {
   @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "name[:tag], digest, or unique digest prefix")
   List<String> refs;

@@ -8,8 +8,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "save",
-    description = {"Save images to an archive that docker, podman, skopeo and umoci read:",
-        "an oci-archive (default) or a docker-archive. The same images give the same bytes."})
+    description = {"Save images to an archive.",
+        "Writes an oci-archive (default) or a docker-archive, which docker, podman, skopeo and " +
+        "umoci read. The same images give the same bytes."})
 final class SaveCommand extends Verb {
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE", description = "the archive to write")
   Path output;

@@ -8,8 +8,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "unpack",
-    description = {"Unpack an image's root filesystem into a new directory, through the safe applier",
-        "(nothing is written outside DIR; every layer is checked against its digest and diff ID)."})
+    description = {"Unpack an image's root filesystem into a new directory.",
+        "Goes through the safe applier (nothing is written outside DIR) and checks every layer " +
+        "against its digest and diff ID."})
 final class UnpackCommand extends Verb {
   @Parameters(index = "0", paramLabel = "IMAGE", description = "name[:tag], digest, or unique digest prefix")
   String ref;

@@ -19,6 +19,18 @@ class MainTest {
   }
 
   @Test
+  void everyVerbHasHelpThatExitsZero() {
+    var cl = Main.commandLine(new java.io.PrintWriter(new java.io.StringWriter()),
+        new java.io.PrintWriter(new java.io.StringWriter()), java.util.Map.of());
+    assertTrue(cl.getSubcommands().size() >= 12, cl.getSubcommands().keySet()::toString);
+    for (String verb : cl.getSubcommands().keySet()) {
+      var r = new Cli(home).run(verb, "--help");
+      assertEquals(0, r.exitCode(), verb + ": " + r);
+      assertTrue(r.out().startsWith("Usage: labenv " + cl.getSubcommands().get(verb).getCommandName()), r::toString);
+    }
+  }
+
+  @Test
   void versionNamesTheProjectVersion() {
     var r = new Cli(home).run("--version");
     assertEquals(0, r.exitCode());
