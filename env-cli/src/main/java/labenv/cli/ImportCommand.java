@@ -31,6 +31,9 @@ final class ImportCommand extends Verb {
 
   @Override
   public Integer call() {
+    if (sourceDateEpoch != null && sourceDateEpoch < 0) {
+      throw LabenvException.badInput("--source-date-epoch " + sourceDateEpoch + " is negative");
+    }
     ImportOptions options = ImportOptions.defaults().withCompression(compression(compression))
         .withSourceDateEpoch(sourceDateEpoch != null ? sourceDateEpoch : SourceDateEpoch.parse(root.env.get(SourceDateEpoch.VARIABLE)));
     ImportResult r = new Archives(images(), progress()).importRootfs(source, name, options);

@@ -10,7 +10,7 @@ import labenv.image.Digest;
 import labenv.image.Json;
 import labenv.store.ContentStore;
 import labenv.store.Image;
-import labenv.store.ImageRecord;
+import labenv.store.ImageStore;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -36,14 +36,16 @@ final class InspectCommand extends Verb {
     Descriptor top = images().resolve(ref);
     Image image = images().image(top, labenv.image.Platform.host());
     List<String> names = new ArrayList<>();
-    for (ImageRecord r : images().list()) {
-      if (r.manifest().digest().equals(top.digest())) {
-        names.addAll(r.names());
+    for (Descriptor d : store().index().manifests()) {
+      String name = d.annotation(ImageStore.REF_NAME);
+      if (d.digest().equals(top.digest()) && name != null) {
+        names.add(name);
       }
     }
     List<Map<String, Object>> layers = new ArrayList<>();
     List<Digest> diffIds = image.config().diffIds();
-    long size = image.manifest().config().size();
+    // As `images` counts it: the manifest, the config and the layers.
+    long size = image.descriptor().size() + image.manifest().config().size();
     for (int i = 0; i < image.manifest().layers().size(); i++) {
       Descriptor l = image.manifest().layers().get(i);
       Map<String, Object> m = new LinkedHashMap<>();

@@ -59,7 +59,8 @@ public final class LabenvCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    spec.commandLine().usage(out);
+    // No verb is bad usage: the usage goes where errors go.
+    spec.commandLine().usage(err);
     return ExitCode.USAGE;
   }
 

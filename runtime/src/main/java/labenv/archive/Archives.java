@@ -183,9 +183,11 @@ public final class Archives {
         AtomicFile.syncDirectory(abs.getParent());
         return new SaveResult(out, format, written, Files.size(abs));
       } catch (java.nio.file.NoSuchFileException e) {
-        throw LabenvException.failed("no such directory " + abs.getParent(), e);
+        // Our temporary file's name means nothing to the user: name what is missing.
+        throw LabenvException.failed(Files.isDirectory(abs.getParent()) ? e.getFile() + ": no such file or directory"
+            : "no such directory " + abs.getParent(), e);
       } catch (java.nio.file.AccessDeniedException e) {
-        throw LabenvException.failed("permission denied", e);
+        throw LabenvException.failed(e.getFile() + ": permission denied", e);
       } catch (IOException e) {
         throw LabenvException.failed("cannot write " + out + ": " + e.getMessage(), e);
       } finally {

@@ -66,6 +66,7 @@ record RootfsLayer(StagedBlob blob, String mediaType, Digest diffId, long uncomp
              blobSha))) {
       OutputStream compressing = options.compression().compress(blobOut, options.compression().defaultLevel(),
           Runtime.getRuntime().availableProcessors());
+      boolean done = false;
       try {
         Tee tee = new Tee(plain, compressing, tarSha, tarSize);
         TarReader reader = new TarReader(new BufferedInputStream(tee, 256 * 1024));
@@ -80,10 +81,15 @@ record RootfsLayer(StagedBlob blob, String mediaType, Digest diffId, long uncomp
         }
         // Whatever follows the end-of-archive marker is part of the tar stream, and of the diff_id.
         tee.transferTo(OutputStream.nullOutputStream());
+        done = true;
       } finally {
-        // Also on failure: the compressor may hold threads. Its output is then discarded with staging.
-        compressing.close();
+        if (!done) {
+          // Stop the compressor's threads without finishing output that staging will discard, so
+          // the failure that got us here is the one reported.
+          labenv.layer.Compression.abort(compressing);
+        }
       }
+      compressing.close();
       blobSize = blobOut.count;
     } catch (java.nio.file.NoSuchFileException e) {
       throw LabenvException.failed("no such file or directory");

@@ -51,7 +51,7 @@ public enum Compression {
   }
 
   /** Stops a stream made by {@link #compress} without finishing it (its output is incomplete). */
-  static void abort(OutputStream compressing) {
+  public static void abort(OutputStream compressing) {
     if (compressing instanceof ParallelGzipOutputStream gz) {
       gz.abort();
     } else if (compressing instanceof ZstdLayerOutputStream zs) {

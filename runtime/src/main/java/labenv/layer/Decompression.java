@@ -40,8 +40,15 @@ public final class Decompression {
     }
   }
 
-  /** The format whose magic number {@code head} starts with; anything else is taken for a plain tar. */
+  /**
+   * The format whose magic number {@code head} starts with; anything else is taken for a plain tar.
+   * A head that is a whole tar header with a valid checksum is a tar whatever its first bytes: a
+   * file named "BZh9…" is not bzip2.
+   */
   public static Format detect(byte[] head, int length) {
+    if (isTarHeader(head, length)) {
+      return Format.TAR;
+    }
     if (startsWith(head, length, 0x1f, 0x8b)) {
       return Format.GZIP;
     }
@@ -66,7 +73,7 @@ public final class Decompression {
   public static Decompressed open(InputStream in) throws IOException {
     SourceStream source = new SourceStream(in);
     BufferedInputStream buffered = new BufferedInputStream(source, 64 * 1024);
-    byte[] head = new byte[6];
+    byte[] head = new byte[512];
     buffered.mark(head.length);
     int n = 0;
     try {
@@ -92,6 +99,37 @@ public final class Decompression {
       case TAR -> buffered;
     });
     return out;
+  }
+
+  /** A 512-byte ustar/GNU/v7 header whose checksum field matches its bytes (the field counted as spaces). */
+  static boolean isTarHeader(byte[] head, int length) {
+    if (length < 512) {
+      return false;
+    }
+    long stored = 0;
+    boolean digits = false;
+    for (int i = 148; i < 156; i++) {
+      int c = head[i] & 0xff;
+      if (c >= '0' && c <= '7') {
+        stored = stored * 8 + (c - '0');
+        digits = true;
+      } else if (c != ' ' && c != 0) {
+        return false;
+      } else if (digits) {
+        break;
+      }
+    }
+    if (!digits) {
+      return false;
+    }
+    long unsigned = 0;
+    long signed = 0;
+    for (int i = 0; i < 512; i++) {
+      int b = i >= 148 && i < 156 ? ' ' : head[i];
+      unsigned += b & 0xff;
+      signed += i >= 148 && i < 156 ? ' ' : head[i];
+    }
+    return stored == unsigned || stored == signed;
   }
 
   private static boolean startsWith(byte[] head, int length, int... magic) {

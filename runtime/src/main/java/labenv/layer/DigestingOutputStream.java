@@ -7,6 +7,7 @@ import java.io.OutputStream;
 import java.security.MessageDigest;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import labenv.LabenvException;
 import labenv.image.Digest;
 
 /**
@@ -72,14 +73,17 @@ public class DigestingOutputStream extends FilterOutputStream {
 
   private static final class Background extends DigestingOutputStream {
     private static final int CHUNK = 1 << 20;
-    private static final byte[] END = new byte[0];
-    private final BlockingQueue<byte[]> full = new ArrayBlockingQueue<>(4);
+    private static final Chunk END = new Chunk(new byte[0], 0);
+    private final BlockingQueue<Chunk> full = new ArrayBlockingQueue<>(4);
     private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(8);
-    private final BlockingQueue<Integer> lengths = new ArrayBlockingQueue<>(4);
     private final Thread hasher;
     private byte[] current = new byte[CHUNK];
     private int filled;
     private boolean ended;
+    private boolean aborted;
+
+    /** A filled buffer and how much of it holds data (all of it but for the last). */
+    private record Chunk(byte[] data, int length) {}
 
     Background(OutputStream out) {
       super(out);
@@ -91,12 +95,12 @@ public class DigestingOutputStream extends FilterOutputStream {
     private void run() {
       try {
         while (true) {
-          byte[] chunk = full.take();
+          Chunk chunk = full.take();
           if (chunk == END) {
             return;
           }
-          sha256().update(chunk, 0, lengths.take());
-          free.offer(chunk);
+          sha256().update(chunk.data(), 0, chunk.length());
+          free.offer(chunk.data());
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -119,8 +123,7 @@ public class DigestingOutputStream extends FilterOutputStream {
 
     private void handOver() throws IOException {
       try {
-        lengths.put(filled);
-        full.put(current);
+        full.put(new Chunk(current, filled));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new InterruptedIOException("hashing interrupted");
@@ -132,30 +135,41 @@ public class DigestingOutputStream extends FilterOutputStream {
 
     @Override
     void finishHashing() {
+      if (aborted) {
+        throw LabenvException.failed("the digest of an aborted stream was asked for");
+      }
       if (ended) {
         return;
       }
+      ended = true;
       try {
         if (filled > 0) {
           handOver();
         }
-        end();
+        full.put(END);
         hasher.join();
       } catch (IOException | InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new IllegalStateException("hashing interrupted", e);
+        throw LabenvException.failed("hashing was interrupted", e);
       }
     }
 
-    private void end() throws InterruptedException {
-      ended = true;
-      full.put(END);
+    /** Closing ends the hashing too, so no thread outlives the stream. */
+    @Override
+    public void close() throws IOException {
+      try {
+        if (!aborted) {
+          finishHashing();
+        }
+      } finally {
+        super.close();
+      }
     }
 
     @Override
     public void abort() {
-      if (!ended) {
-        ended = true;
+      if (!aborted && !ended) {
+        aborted = true;
         hasher.interrupt();
       }
     }

@@ -18,6 +18,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import labenv.LabenvException;
+import labenv.image.Digest;
+import labenv.io.ObservingInputStream;
 import labenv.linux.ErrnoException;
 import labenv.linux.Libc;
 import labenv.linux.Stat;
@@ -142,11 +144,23 @@ public final class LayerApplier {
     try {
       List<String> warnings = new ArrayList<>();
       for (LayerSource layer : layers) {
-        try (InputStream blob = layer.open();
-            InputStream in = new ReadAhead(Decompression.open(blob), layer.name())) {
-          warnings.addAll(apply(temp, in, layer.name()));
+        TarHash tar = null;
+        try (InputStream blob = layer.open()) {
+          tar = new TarHash(Decompression.open(blob));
+          try (InputStream in = new ReadAhead(tar, layer.name())) {
+            warnings.addAll(apply(temp, in, layer.name()));
+          }
         } catch (IOException e) {
           throw LabenvException.failed("layer " + layer.name() + ": reading the blob: " + e.getMessage(), e);
+        }
+        // Checked once the layer applied (the reader reads to the end of the stream): a failing layer
+        // is not decompressed to its end just to be hashed.
+        if (layer.diffId() != null) {
+          Digest actual = tar.digest();
+          if (!actual.equals(layer.diffId())) {
+            throw LabenvException.failed("layer " + layer.name() + ": uncompressed content is " + actual
+                + " but the config's diff ID is " + layer.diffId());
+          }
         }
       }
       publish(temp, abs, parent);
@@ -876,5 +890,32 @@ public final class LayerApplier {
       }
     }
     return true;
+  }
+
+  /** Hashes the uncompressed tar as the read-ahead thread reads it; read only after that thread stopped. */
+  private static final class TarHash extends ObservingInputStream {
+    private final java.security.MessageDigest sha256 = Digest.newSha256();
+    private boolean ended;
+
+    TarHash(InputStream in) {
+      super(in);
+    }
+
+    @Override
+    protected void observe(byte[] b, int off, int n) {
+      sha256.update(b, off, n);
+    }
+
+    @Override
+    protected void end() {
+      ended = true;
+    }
+
+    Digest digest() {
+      if (!ended) {
+        throw LabenvException.failed("the layer was not read to its end");
+      }
+      return Digest.sha256(sha256.digest());
+    }
   }
 }

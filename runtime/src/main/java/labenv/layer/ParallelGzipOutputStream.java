@@ -32,7 +32,9 @@ import labenv.LabenvException;
  * comes back from the next write or close.
  *
  * <p>Blocks of random or already-compressed data ({@link #incompressible}) are stored rather than
- * deflated, which is both smaller and several times faster than deflating them at level 6.
+ * deflated: several times faster than deflating them at level 6, and usually smaller. (Byte
+ * frequencies can't see repeats: a block of random bytes repeating within 32 KiB is stored although
+ * deflate would shrink it. Real layers rarely hold such blocks; the choice stays deterministic.)
  *
  * <p>The bytes still depend on the zlib version (the JDK uses the system's), as pigz's do.
  */
@@ -57,7 +59,7 @@ public final class ParallelGzipOutputStream extends OutputStream {
   private int filled;
   private byte[] previousTail;
   private boolean headerWritten;
-  private boolean closed;
+  private volatile boolean closed;
 
   /**
    * @param level deflate level 0..9 (gzip's default is 6)
@@ -244,7 +246,12 @@ public final class ParallelGzipOutputStream extends OutputStream {
       }
       return new Compressed(input, o, olen);
     } finally {
-      deflaters.add(d);
+      if (closed) {
+        // shutdown() already ended the pool: a worker finishing late ends its own deflater.
+        d.end();
+      } else {
+        deflaters.add(d);
+      }
     }
   }
 

@@ -124,15 +124,15 @@ final class ReadAhead extends InputStream {
 
   @Override
   public void close() throws IOException {
+    // Stop the producer before closing what it reads: neither the decoder nor a hash beneath it
+    // may be used by two threads at once.
     producer.interrupt();
     try {
-      source.close();
+      producer.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } finally {
-      try {
-        producer.join(10_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+      source.close();
     }
   }
 }
