@@ -157,12 +157,13 @@ public class DigestingOutputStream extends FilterOutputStream {
     /** Closing ends the hashing too, so no thread outlives the stream. */
     @Override
     public void close() throws IOException {
+      // Downstream first (a compressor finishing its last blocks), hashing the rest meanwhile.
       try {
+        super.close();
+      } finally {
         if (!aborted) {
           finishHashing();
         }
-      } finally {
-        super.close();
       }
     }
 
