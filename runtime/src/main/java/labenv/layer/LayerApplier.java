@@ -55,8 +55,21 @@ public final class LayerApplier {
    *
    * @param root whether we may do what needs root: create device nodes, set owners, set trusted.* xattrs
    * @param keepOwners whether to give files the archive's owners (only with root; otherwise files are ours)
+   * @param overlayWhiteouts whether to build an overlayfs lower directory from one layer rather than a merged
+   *     root: OCI whiteouts become overlayfs ones ({@code .wh.NAME} a 0:0 character device NAME,
+   *     {@code .wh..wh..opq} the xattr {@code trusted.overlay.opaque=y} on its directory) and nothing is deleted;
+   *     needs root
    */
-  public record Options(boolean root, boolean keepOwners) {
+  public record Options(boolean root, boolean keepOwners, boolean overlayWhiteouts) {
+    public Options(boolean root, boolean keepOwners) {
+      this(root, keepOwners, false);
+    }
+
+    /** These options, building overlayfs lower directories. */
+    public Options withOverlayWhiteouts() {
+      return new Options(root, keepOwners, true);
+    }
+
     /** Root and owners kept when the effective uid is 0, neither otherwise. */
     public static Options forCurrentUser() {
       boolean root = Syscalls.isRoot();
@@ -202,6 +215,17 @@ public final class LayerApplier {
     }
   }
 
+  /**
+   * Removes a tree this applier built (whatever its modes; device nodes and all), without following symlinks.
+   * Missing is fine.
+   */
+  public void remove(Path dir) {
+    Path abs = dir.toAbsolutePath().normalize();
+    if (abs.getParent() != null && Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
+      removeTree(abs);
+    }
+  }
+
   private void removeTree(Path dir) {
     int pfd = openDirectory(dir.getParent(), Libc.O_PATH);
     try {
@@ -271,7 +295,11 @@ public final class LayerApplier {
       TarPath parentPath = join(parent);
       TarPath path = parentPath.resolve(base);
       if (startsWith(base, WHITEOUT)) {
-        whiteout(parent, parentPath, base);
+        if (options.overlayWhiteouts()) {
+          overlayWhiteout(parent, parentPath, base);
+        } else {
+          whiteout(parent, parentPath, base);
+        }
         return;
       }
       if ((e.type() == TarEntry.Type.CHAR_DEVICE || e.type() == TarEntry.Type.BLOCK_DEVICE) && !options.root()) {
@@ -510,6 +538,43 @@ public final class LayerApplier {
         } else {
           prune(dirfd, parentPath, name);
         }
+      } finally {
+        Syscalls.close(dirfd);
+      }
+    }
+
+    /**
+     * Marks what overlayfs must hide of the lower layers, in the form it reads from a lower directory. What the
+     * same layer creates at that name wins, whatever the order of entries, as with {@link #whiteout}.
+     */
+    private void overlayWhiteout(List<byte[]> parent, TarPath parentPath, byte[] base) {
+      boolean opaque = Arrays.equals(base, OPAQUE);
+      byte[] name = Arrays.copyOfRange(base, WHITEOUT.length, base.length);
+      if (!opaque && (name.length == 0 || FileTree.isDotOrDotDot(name))) {
+        throw unsafe(name.length == 0 ? "whiteout names nothing"
+            : "whiteout of \"" + Syscalls.display(name) + "\" points outside its directory");
+      }
+      if (!options.root()) {
+        throw unsafe("overlayfs whiteouts need root (a 0:0 device node or a trusted.* xattr)");
+      }
+      int dirfd = resolveDirectory(parent, "path", true);
+      try {
+        if (opaque) {
+          byte[] key = Syscalls.cstr("trusted.overlay.opaque");
+          byte[] value = {'y'};
+          try {
+            Libc.lsetxattr(Syscalls.cstr(procPath(dirfd, null)), key, value, value.length, 0);
+          } catch (LastErrorException x) {
+            throw new ErrnoException("setxattr trusted.overlay.opaque", parentPath.toString(), x.getErrorCode());
+          }
+          return;
+        }
+        if (created.contains(parentPath.resolve(name))) {
+          return;
+        }
+        byte[] cname = Syscalls.cstr(name);
+        // Not added to "created": a later entry of this layer at NAME replaces the whiteout.
+        createReplacing(dirfd, name, "mknodat", () -> Libc.mknodat(dirfd, cname, Libc.S_IFCHR, 0));
       } finally {
         Syscalls.close(dirfd);
       }

@@ -178,4 +178,13 @@ public final class Libc {
   public static native long fgetxattr(int fd, byte[] name, byte[] value, long size) throws LastErrorException;
 
   public static native long read(int fd, Pointer buf, long count) throws LastErrorException;
+
+  // added for labenv.container: overlayfs root filesystems mounted and detached.
+  public static final int ENODEV = 19;
+  public static final int MNT_DETACH = 2;
+
+  public static native int mount(byte[] source, byte[] target, byte[] filesystemtype, long mountflags, byte[] data)
+      throws LastErrorException;
+
+  public static native int umount2(byte[] target, int flags) throws LastErrorException;
 }

@@ -333,6 +333,71 @@ class LayerApplierTest {
   }
 
   @Test
+  void overlayWhiteoutsBecomeDevicesAndOpaqueXattrsAndDeleteNothing() throws IOException {
+    assumeTrue(Syscalls.isRoot(), "overlayfs whiteouts need root");
+    byte[] lower = new RawTar()
+        .add(new Header().name("b/").type('5'))
+        .file("b/old", "old")
+        .file("gone", "gone")
+        .end();
+    byte[] upper = new RawTar()
+        .file(".wh.gone", "")
+        .file("b/.wh..wh..opq", "")
+        .file("b/new", "new")
+        .file("opq-first/.wh..wh..opq", "") // marker before its directory: the directory is made for it
+        .add(new Header().name("opq-first/").type('5').mode(0750))
+        .file("kept", "kept")
+        .file(".wh.kept", "") // a whiteout never hides its own layer
+        .file(".wh.later", "")
+        .file("later", "a later entry replaces the whiteout")
+        .end();
+    LayerApplier applier = new LayerApplier(LayerApplier.Options.forCurrentUser().withOverlayWhiteouts());
+    applier.unpack(List.of(layer("sha256:lower", lower), layer("sha256:upper", upper)), target);
+    // Applied onto one tree, nothing is deleted: the whiteouts stand beside what they hide.
+    assertEquals(Set.of("b/old", "b/new", "gone", "kept", "later"), files(target));
+    Stat gone = stat(target.resolve("gone"));
+    assertEquals(Libc.S_IFCHR, gone.type());
+    assertEquals(List.of(0, 0), List.of(gone.rdevMajor(), gone.rdevMinor()));
+    assertTrue(stat(target.resolve("later")).isRegular());
+    assertEquals("y", opaque(target.resolve("b")));
+    assertEquals("y", opaque(target.resolve("opq-first")));
+    assertEquals(0750, stat(target.resolve("opq-first")).permissions());
+    assertEquals(null, opaque(target));
+    assertFalse(Files.exists(target.resolve(".wh.gone"), LinkOption.NOFOLLOW_LINKS));
+  }
+
+  @Test
+  void overlayWhiteoutsWithoutRootAreRefused() {
+    LabenvException e = unpackFails(new LayerApplier.Options(false, false, true),
+        new RawTar().file(".wh.x", "").end());
+    assertTrue(e.getMessage().contains("overlayfs whiteouts need root"), e.getMessage());
+  }
+
+  @Test
+  void aLayerCannotPlantOverlayXattrsEvenInOverlayMode() throws IOException {
+    assumeTrue(Syscalls.isRoot(), "trusted.* xattrs need root");
+    byte[] tar = new RawTar()
+        .pax('x', "SCHILY.xattr.trusted.overlay.opaque", "y")
+        .add(new Header().name("d/").type('5'))
+        .end();
+    List<String> warnings = new LayerApplier(LayerApplier.Options.forCurrentUser().withOverlayWhiteouts())
+        .unpack(List.of(layer("sha256:l", tar)), target);
+    assertEquals(null, opaque(target.resolve("d")));
+    assertEquals(1, warnings.size(), warnings.toString());
+  }
+
+  private static String opaque(Path dir) throws IOException {
+    Process p = new ProcessBuilder("getfattr", "--absolute-names", "--only-values", "-n", "trusted.overlay.opaque",
+        dir.toString()).redirectErrorStream(false).start();
+    try {
+      byte[] out = p.getInputStream().readAllBytes();
+      return p.waitFor() == 0 ? new String(out, StandardCharsets.UTF_8) : null;
+    } catch (InterruptedException x) {
+      throw new IOException(x);
+    }
+  }
+
+  @Test
   void anOpaqueMarkerFirstEmptiesTheDirectoryForTheRestOfTheLayer() throws IOException {
     byte[] lower = new RawTar().add(new Header().name("b/").type('5')).file("b/old", "old").end();
     byte[] upper = new RawTar()
