@@ -51,7 +51,16 @@ public final class ContentStore {
   private static final Pattern HEX = Pattern.compile("[a-f0-9]+");
   /** Entries a directory may hold and still be initialised as a new store (an interrupted init). */
   // oci-layout itself: a concurrent open() may finish between our check and our listing.
-  private static final Set<String> INIT_ENTRIES = Set.of(BLOBS_DIR, INDEX_FILE, LOCKS_DIR, LAYOUT_FILE);
+  /** Unpacked layers, {@code layers/<diff ID hex>/rootfs}: a cache labenv.container keeps; prune trims it. */
+  public static final String LAYERS_DIR = "layers";
+  /** Per-container state (labenv.container). */
+  public static final String CONTAINERS_DIR = "containers";
+  /** Named volumes (labenv.container). */
+  public static final String VOLUMES_DIR = "volumes";
+
+  // A process killed while creating the layout may leave any of these behind.
+  private static final Set<String> INIT_ENTRIES =
+      Set.of(BLOBS_DIR, INDEX_FILE, LOCKS_DIR, LAYOUT_FILE, LAYERS_DIR, CONTAINERS_DIR, VOLUMES_DIR);
 
   private final Path root;
   private final Path indexFile;

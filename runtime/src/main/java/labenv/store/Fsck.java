@@ -85,6 +85,7 @@ final class Fsck {
       roots.add(d);
     }
     unreferencedNote(roots);
+    layerNotes(roots);
     return new FsckReport(problems, notes, blobs, bytes);
   }
 
@@ -310,6 +311,46 @@ final class Fsck {
       return Files.size(store.path(digest));
     } catch (IOException e) {
       return null;
+    }
+  }
+
+  /**
+   * The cache of unpacked layers ({@code layers/}) is not content-addressed on disk (a tree, not a tar), so it is not
+   * re-hashed; its shape is checked and what prune would remove is noted. A damaged entry is removed by hand and
+   * unpacked again on next use.
+   */
+  private void layerNotes(List<Descriptor> roots) {
+    Path dir = store.root().resolve(ContentStore.LAYERS_DIR);
+    if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      problems.add(ContentStore.LAYERS_DIR + ": not a directory");
+      return;
+    }
+    Set<String> referenced = References.diffIdHexes(store, References.reachable(store, roots, false).values(), false);
+    int unreferenced = 0;
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+      for (Path p : entries) {
+        String name = p.getFileName().toString();
+        String rel = ContentStore.LAYERS_DIR + "/" + name;
+        if (AtomicFile.isTemp(name)) {
+          notes.add(rel + ": half-built unpacked layer of a process that is running or was killed; prune removes it");
+        } else if (!Digest.isDigest("sha256:" + name)) {
+          notes.add(rel + ": not an unpacked layer (the name is not a sha256 diff ID); prune removes it");
+        } else if (!Files.isDirectory(p.resolve("rootfs"), LinkOption.NOFOLLOW_LINKS)) {
+          problems.add("unpacked layer sha256:" + name + ": no rootfs directory (remove " + rel
+              + " to unpack it again)");
+        } else if (!referenced.contains(name)) {
+          unreferenced++;
+        }
+      }
+    } catch (IOException e) {
+      problems.add(dir + ": cannot list: " + e.getMessage());
+    }
+    if (unreferenced > 0) {
+      notes.add(unreferenced + " unpacked layer" + (unreferenced == 1 ? "" : "s")
+          + " no image lists; prune removes " + (unreferenced == 1 ? "it" : "them"));
     }
   }
 

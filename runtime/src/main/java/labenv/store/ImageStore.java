@@ -1,7 +1,9 @@
 package labenv.store;
 
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
@@ -27,6 +29,7 @@ import labenv.image.Json;
 import labenv.image.Manifest;
 import labenv.image.MediaTypes;
 import labenv.image.Platform;
+import labenv.layer.LayerApplier;
 
 /**
  * Images and their names over a {@link ContentStore}. A name is an index.json descriptor with the
@@ -430,7 +433,10 @@ public final class ImageStore {
   public PruneReport prune() {
     StoreLock gc = store.lockExclusive();
     try {
-      Set<Digest> keep = References.reachable(store, roots(store.index().manifests()), true).keySet();
+      Map<Digest, Descriptor> reachable = References.reachable(store, roots(store.index().manifests()), true);
+      Set<Digest> keep = reachable.keySet();
+      // Read before any blob goes: the configs name the unpacked layers to keep.
+      Set<String> keepLayers = References.diffIdHexes(store, reachable.values(), true);
       List<Digest> deleted = new ArrayList<>();
       long freed = 0;
       for (Digest d : store.blobs()) {
@@ -462,12 +468,49 @@ public final class ImageStore {
           throw LabenvException.failed("cannot remove " + temp + ": " + e.getMessage(), e);
         }
       }
+      List<Digest> layersRemoved = pruneLayers(keepLayers);
       syncBlobDirs();
       AtomicFile.syncDirectory(store.root());
-      return new PruneReport(deleted, temps, freed);
+      return new PruneReport(deleted, temps, freed, layersRemoved);
     } finally {
       gc.close();
     }
+  }
+
+  /**
+   * Removes unpacked layers no kept image lists, and half-built ones: their builders hold the gc lock shared, so
+   * with it held exclusively none is being built. A container keeps its layers by keeping its image (GcRoots).
+   */
+  private List<Digest> pruneLayers(Set<String> keep) {
+    Path dir = store.root().resolve(ContentStore.LAYERS_DIR);
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      return List.of();
+    }
+    List<Path> doomed = new ArrayList<>();
+    List<Digest> removed = new ArrayList<>();
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+      for (Path p : entries) {
+        String name = p.getFileName().toString();
+        if (AtomicFile.isTemp(name)) {
+          doomed.add(p);
+        } else if (!keep.contains(name)) {
+          doomed.add(p);
+          if (Digest.isDigest("sha256:" + name)) {
+            removed.add(Digest.parse("sha256:" + name));
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw LabenvException.failed("cannot list " + dir + ": " + e.getMessage(), e);
+    }
+    LayerApplier remover = new LayerApplier();
+    for (Path p : doomed) {
+      remover.remove(p);
+    }
+    if (!doomed.isEmpty()) {
+      AtomicFile.syncDirectory(dir);
+    }
+    return removed;
   }
 
   private void syncBlobDirs() {

@@ -4,6 +4,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +12,7 @@ import java.util.Set;
 import labenv.LabenvException;
 import labenv.image.Descriptor;
 import labenv.image.Digest;
+import labenv.image.ImageConfig;
 import labenv.image.ImageIndex;
 import labenv.image.Json;
 import labenv.image.Manifest;
@@ -117,6 +119,31 @@ final class References {
       }
     }
     return seen;
+  }
+
+  /**
+   * The hex of every diff ID the configs among {@code reachable} list: the unpacked layers worth keeping. Strict: a
+   * config that cannot be read throws (collection must not guess); lenient: it is skipped.
+   */
+  static Set<String> diffIdHexes(ContentStore store, Collection<Descriptor> reachable, boolean strict) {
+    Set<String> out = new HashSet<>();
+    for (Descriptor d : reachable) {
+      if (!MediaTypes.CONFIGS.contains(d.mediaType()) || !store.has(d.digest())) {
+        continue;
+      }
+      try {
+        String what = "config " + d.digest();
+        ImageConfig config = Json.parse(store.read(d, ContentStore.MAX_JSON_BYTES), ImageConfig.class, what);
+        for (Digest diffId : config.diffIds()) {
+          out.add(diffId.hex());
+        }
+      } catch (LabenvException e) {
+        if (strict) {
+          throw LabenvException.failed(e.getMessage() + "; run labenv fsck", e);
+        }
+      }
+    }
+    return out;
   }
 
   /** The name a root descriptor carries, or its digest. */
