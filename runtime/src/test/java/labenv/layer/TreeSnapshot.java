@@ -29,22 +29,22 @@ import labenv.tar.TarPath;
  * device numbers, xattrs, mtime, and which paths share an inode. Two trees that extract the same archive the same
  * way have equal snapshots; a tree nothing touched has the same snapshot before and after.
  */
-final class TreeSnapshot {
+public final class TreeSnapshot {
   private TreeSnapshot() {}
 
   /** What to record. */
-  record Fields(boolean mtimes, boolean owners, boolean xattrs, Predicate<String> xattrFilter) {
-    static Fields all() {
+  public record Fields(boolean mtimes, boolean owners, boolean xattrs, Predicate<String> xattrFilter) {
+    public static Fields all() {
       return new Fields(true, true, true, n -> true);
     }
   }
 
-  static TreeMap<TarPath, String> of(Path root) {
+  public static TreeMap<TarPath, String> of(Path root) {
     return of(root, Fields.all(), Set.of());
   }
 
   /** Snapshot of {@code root}, leaving out the top-level names in {@code skip}. */
-  static TreeMap<TarPath, String> of(Path root, Fields fields, Set<String> skip) {
+  public static TreeMap<TarPath, String> of(Path root, Fields fields, Set<String> skip) {
     TreeMap<TarPath, String> out = new TreeMap<>();
     Map<String, TarPath> firstByInode = new HashMap<>();
     int fd;
@@ -189,7 +189,7 @@ final class TreeSnapshot {
   }
 
   /** A readable list of the differences, for assertion messages; empty when equal. */
-  static String diff(Map<TarPath, String> expected, Map<TarPath, String> actual) {
+  public static String diff(Map<TarPath, String> expected, Map<TarPath, String> actual) {
     StringBuilder sb = new StringBuilder();
     TreeMap<TarPath, String> all = new TreeMap<>(expected);
     all.putAll(actual);
