@@ -41,6 +41,8 @@ public final class ContentStore {
   public static final String INDEX_FILE = "index.json";
   public static final String BLOBS_DIR = "blobs";
   public static final String LOCKS_DIR = "locks";
+  /** Where run keeps each container's spec and root filesystem: containers/ID/. */
+  public static final String CONTAINERS_DIR = "containers";
   /** What {@code oci-layout} holds in a layout labenv creates. */
   public static final String LAYOUT_VERSION = "1.0.0";
 
@@ -51,7 +53,7 @@ public final class ContentStore {
   private static final Pattern HEX = Pattern.compile("[a-f0-9]+");
   /** Entries a directory may hold and still be initialised as a new store (an interrupted init). */
   // oci-layout itself: a concurrent open() may finish between our check and our listing.
-  private static final Set<String> INIT_ENTRIES = Set.of(BLOBS_DIR, INDEX_FILE, LOCKS_DIR, LAYOUT_FILE);
+  private static final Set<String> INIT_ENTRIES = Set.of(BLOBS_DIR, INDEX_FILE, LOCKS_DIR, LAYOUT_FILE, CONTAINERS_DIR);
 
   private final Path root;
   private final Path indexFile;
