@@ -296,12 +296,9 @@ public final class Init {
 
   /** Capabilities beyond Docker's default set leave the bounding set; then the identity; then no_new_privs. */
   private static void dropPrivileges(ContainerSpec.User user) {
-    int lastCap = 40;
-    try {
-      lastCap = Integer.parseInt(Files.readString(Path.of("/proc/sys/kernel/cap_last_cap")).trim());
-    } catch (IOException | NumberFormatException e) {
-      // keep the guess: dropping a capability the kernel does not know fails with EINVAL, which we ignore
-    }
+    // Every possible capability number: the kernel refuses ones it does not know with EINVAL.
+    // (Reading /proc/sys/kernel/cap_last_cap through NIO can come back short.)
+    int lastCap = 63;
     for (int cap = 0; cap <= lastCap; cap++) {
       if (!KEPT_CAPABILITIES.contains(cap)) {
         try {
