@@ -57,7 +57,8 @@ final class Users {
     if (uid == null || uid < 0) {
       throw LabenvException.badInput("user \"" + spec + "\": bad uid");
     }
-    List<Integer> additional = new ArrayList<>();
+    // As initgroups(3) does: the primary group first, then every group that lists the user.
+    List<Integer> additional = new ArrayList<>(List.of(gid));
     if (entry != null && groupPart == null) {
       if (groups == null) {
         groups = table(rootfs, "etc/group");
