@@ -111,7 +111,7 @@ class RunIT {
   @Test
   void userByNameAndByNumber() throws Exception {
     Proc byName = run("--rm", "-u", "alice", IMAGE, "id");
-    assertEquals("uid=1000(alice) gid=1000(alice) groups=1000(alice),50(staff)", byName.out().trim(), byName::toString);
+    assertEquals("uid=1000(alice) gid=1000(alice) groups=50(staff),1000(alice)", byName.out().trim(), byName::toString);
     Proc byNumber = run("--rm", "-u", "4242:4343", IMAGE, "id", "-u");
     assertEquals("4242", byNumber.out().trim(), byNumber::toString);
   }
