@@ -214,6 +214,35 @@ class RunIT {
     assertEquals(3, p.exitValue(), () -> read(tmp.resolve("log")));
   }
 
+  /** The same container, started by an unprivileged user: a user namespace maps them to root inside. */
+  @Test
+  void rootlessRunsInAUserNamespace() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")));
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.readString(Path.of("/proc/self/status")).contains("Uid:\t0\t"),
+        "needs root to become someone else");
+    Path dir = Files.createTempDirectory(Path.of("/tmp"), "labenv-rootless");
+    try {
+      Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+      Path jar = Files.copy(JAR, dir.resolve("labenv.jar"));
+      Path data = Files.createDirectories(dir.resolve("data"));
+      Files.writeString(data.resolve("f"), "s\n");
+      exec(List.of("cp", "-r", tree.toString(), dir.resolve("bb").toString()));
+      String labenv = "java -jar " + jar + " --home " + dir.resolve("home");
+      String script = labenv + " import " + dir.resolve("bb") + " bb:1 >/dev/null && " + labenv + " run --rm -v " + data
+          + ":/data:ro --hostname rl bb:1 sh -c 'id -u; hostname; cat /proc/self/uid_map; cat /data/f;"
+          + " touch /data/x 2>/dev/null || echo ro; mount -o remount,rw /data 2>/dev/null || echo locked'";
+      Proc p = exec(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", script));
+      assertEquals(0, p.code(), p::toString);
+      List<String> lines = p.out().lines().map(String::trim).toList();
+      assertEquals("0", lines.get(0), p::toString);
+      assertEquals("rl", lines.get(1), p::toString);
+      assertEquals(List.of("0", "65534", "1"), List.of(lines.get(2).split("\\s+")), p::toString);
+      assertEquals(List.of("s", "ro", "locked"), lines.subList(3, 6), p::toString);
+    } finally {
+      exec(List.of("rm", "-rf", dir.toString()));
+    }
+  }
+
   static String read(Path p) {
     try {
       return Files.readString(p);
