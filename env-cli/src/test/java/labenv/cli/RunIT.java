@@ -243,6 +243,32 @@ class RunIT {
     }
   }
 
+  /** A pid 1 without a handler ignores SIGTERM; the second one labenv gets is a SIGKILL: 128+9. */
+  @Test
+  void aSecondSignalKillsAndTheStatusIs128PlusTheSignal() throws Exception {
+    Path data = Files.createDirectories(tmp.resolve("sig2"));
+    ProcessBuilder pb = new ProcessBuilder("java", "-jar", JAR.toString(), "run", "--rm", "-v", data + ":/data",
+        IMAGE, "sh", "-c", "touch /data/ready; while :; do sleep 0.1; done");
+    pb.environment().put("LABENV_HOME", home.toString());
+    pb.redirectErrorStream(true).redirectOutput(tmp.resolve("log").toFile());
+    Process p = pb.start();
+    for (int i = 0; i < 300 && !Files.exists(data.resolve("ready")); i++) {
+      Thread.sleep(50);
+    }
+    assertTrue(Files.exists(data.resolve("ready")), () -> "never started: " + read(tmp.resolve("log")));
+    p.destroy();
+    assertFalse(p.waitFor(1, TimeUnit.SECONDS), "pid 1 has no handler for SIGTERM");
+    p.destroy();
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(137, p.exitValue(), () -> read(tmp.resolve("log")));
+  }
+
+  @Test
+  void aMissingWorkingDirectoryIsCreated() throws Exception {
+    Proc p = run("--rm", "-w", "/new/dir", IMAGE, "sh", "-c", "pwd");
+    assertEquals(new Proc(0, "/new/dir\n", ""), p);
+  }
+
   static String read(Path p) {
     try {
       return Files.readString(p);

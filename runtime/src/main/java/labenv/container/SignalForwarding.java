@@ -9,7 +9,7 @@ import sun.misc.SignalHandler;
 
 /**
  * While a container runs, SIGINT and SIGTERM to labenv go to the container's pid 1 (unshare ignores
- * them while it waits). A second signal sends SIGKILL: a pid 1 without a handler ignores the first.
+ * them while it waits). A second signal kills it: a pid 1 without a handler ignores the first.
  */
 final class SignalForwarding implements AutoCloseable {
   private final List<Signal> signals = new ArrayList<>();
@@ -33,7 +33,13 @@ final class SignalForwarding implements AutoCloseable {
 
   private synchronized void forward(Signal signal) {
     received++;
-    int sig = received > 1 ? Libc.SIGKILL : signal.getNumber();
+    if (received > 1) {
+      // unshare exits 1 (not 137) when its child dies of SIGKILL; killed itself, --kill-child takes the
+      // container with it and we see 128+9.
+      unshare.destroyForcibly();
+      return;
+    }
+    int sig = signal.getNumber();
     Optional<ProcessHandle> init = unshare.toHandle().children().findFirst();
     init.ifPresent(p -> {
       try {

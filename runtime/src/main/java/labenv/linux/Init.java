@@ -75,6 +75,8 @@ public final class Init {
     for (ContainerSpec.Mount m : spec.mounts()) {
       volume(rootFd, m);
     }
+    // Docker creates a missing working directory; resolved in the root like the mount points.
+    Libc.close(resolve(rootFd, spec.process().cwd(), true));
     Libc.close(rootFd);
     byte[] hostname = spec.hostname().getBytes(StandardCharsets.UTF_8);
     try {
