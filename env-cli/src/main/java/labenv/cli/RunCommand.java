@@ -50,6 +50,9 @@ final class RunCommand extends Verb {
   @Option(names = "--network", paramLabel = "none|host", description = "none (default: loopback only) or host.")
   String network = "none";
 
+  @Option(names = "--read-only", description = "Mount the container's root filesystem read-only.")
+  boolean readOnly;
+
   @Option(names = "--name", paramLabel = "NAME", description = "A name for the container.")
   String name;
 
@@ -62,7 +65,7 @@ final class RunCommand extends Verb {
   @Override
   public Integer call() {
     RunOptions options = new RunOptions(entrypoint, command, environment(), workdir, user, hostname,
-        volumes.stream().map(RunOptions::volume).toList(), network());
+        volumes.stream().map(RunOptions::volume).toList(), network(), readOnly);
     Image image = images().image(ref);
     Launcher launcher = new Launcher(store());
     Container container = launcher.create(image, options, name, progress());

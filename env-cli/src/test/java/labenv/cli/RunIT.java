@@ -264,6 +264,14 @@ class RunIT {
   }
 
   @Test
+  void readOnlyRootRefusesWritesButDevAndVolumesStayWritable() throws Exception {
+    Path data = Files.createDirectories(tmp.resolve("rw"));
+    Proc p = sh("touch /x 2>/dev/null || echo root-ro; echo a > /dev/shm/a && echo shm-rw; echo b > /data/b && echo vol-rw",
+        "--read-only", "-v", data + ":/data");
+    assertEquals(List.of("root-ro", "shm-rw", "vol-rw"), p.out().lines().toList(), p::toString);
+  }
+
+  @Test
   void aMissingWorkingDirectoryIsCreated() throws Exception {
     Proc p = run("--rm", "-w", "/new/dir", IMAGE, "sh", "-c", "pwd");
     assertEquals(new Proc(0, "/new/dir\n", ""), p);

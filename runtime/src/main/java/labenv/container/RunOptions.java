@@ -21,9 +21,10 @@ import labenv.image.ImageConfig;
  * @param hostname null for the container id's first 12 characters
  * @param volumes bind mounts from the host
  * @param network none or host
+ * @param readOnly mount the container's root filesystem read-only
  */
 public record RunOptions(String entrypoint, List<String> command, List<String> env, String workdir, String user,
-    String hostname, List<ContainerSpec.Mount> volumes, ContainerSpec.Network network) {
+    String hostname, List<ContainerSpec.Mount> volumes, ContainerSpec.Network network, boolean readOnly) {
 
   static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -72,7 +73,7 @@ public record RunOptions(String entrypoint, List<String> command, List<String> e
       throw LabenvException.badInput("working directory " + cwd + ": not an absolute path");
     }
     return new ContainerSpec(new ContainerSpec.Process(args, envList, cwd, identity.user()),
-        new ContainerSpec.Root(rootfs.toString(), false), host, volumes, network);
+        new ContainerSpec.Root(rootfs.toString(), readOnly), host, volumes, network);
   }
 
   private static void put(Map<String, String> vars, String entry) {

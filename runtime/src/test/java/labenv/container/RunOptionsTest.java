@@ -26,7 +26,7 @@ class RunOptionsTest {
   }
 
   static RunOptions options(String entrypoint, List<String> command) {
-    return new RunOptions(entrypoint, command, List.of(), null, null, null, List.of(), ContainerSpec.Network.NONE);
+    return new RunOptions(entrypoint, command, List.of(), null, null, null, List.of(), ContainerSpec.Network.NONE, false);
   }
 
   List<String> args(ImageConfig image, RunOptions options) {
@@ -59,7 +59,7 @@ class RunOptionsTest {
   void environmentDefaultsAndOverrides() {
     ImageConfig img = image(null, List.of("sh"), List.of("A=image", "B=image"), null);
     RunOptions o = new RunOptions(null, List.of(), List.of("B=flag", "C=x=y"), null, null, "h", List.of(),
-        ContainerSpec.Network.HOST);
+        ContainerSpec.Network.HOST, false);
     ContainerSpec spec = o.toSpec("id", img, rootfs);
     assertEquals(List.of("PATH=" + RunOptions.DEFAULT_PATH, "HOSTNAME=h", "A=image", "B=flag", "C=x=y", "HOME=/"),
         spec.process().env());
