@@ -271,6 +271,19 @@ class RunIT {
     assertEquals(List.of("root-ro", "shm-rw", "vol-rw"), p.out().lines().toList(), p::toString);
   }
 
+  /** Root without CAP_SYS_ADMIN: unshare itself fails with 1, which must not pass for the container's 1. */
+  @Test
+  void unsharesOwnFailureIs125() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.readString(Path.of("/proc/self/status")).contains("Uid:\t0\t"));
+    Proc p = exec(List.of("setpriv", "--bounding-set=-sys_admin", "java", "-jar", JAR.toString(), "run", "--rm",
+        IMAGE, "true"));
+    assertEquals(125, p.code(), p::toString);
+    assertTrue(p.err().contains("labenv: container ") && p.err().contains("unshare could not start it"), p::toString);
+    try (Stream<Path> s = Files.list(home.resolve("containers"))) {
+      assertEquals(0, s.count());
+    }
+  }
+
   @Test
   void aMissingWorkingDirectoryIsCreated() throws Exception {
     Proc p = run("--rm", "-w", "/new/dir", IMAGE, "sh", "-c", "pwd");

@@ -93,17 +93,26 @@ public final class Launcher {
     } catch (IOException e) {
       throw LabenvException.failed("cannot start unshare: " + e.getMessage(), e);
     }
-    SignalForwarding forwarding = SignalForwarding.install(process);
-    try {
-      while (true) {
-        try {
-          return process.waitFor();
-        } catch (InterruptedException e) {
-          // keep waiting: the container decides when it ends
-        }
+    int status;
+    try (SignalForwarding forwarding = SignalForwarding.install(process)) {
+      status = waitFor(process);
+    }
+    // unshare's own failures (no user namespaces, no java) exit 1 like a container could: the marker
+    // Init writes first tells them apart.
+    if (!Files.exists(Path.of(container.initSpec() + ".started")) && status < 128) {
+      throw LabenvException.failed("container " + container.id().substring(0, 12)
+          + ": unshare could not start it (exit status " + status + ")");
+    }
+    return status;
+  }
+
+  private static int waitFor(Process process) {
+    while (true) {
+      try {
+        return process.waitFor();
+      } catch (InterruptedException e) {
+        // keep waiting: the container decides when it ends
       }
-    } finally {
-      forwarding.close();
     }
   }
 

@@ -42,6 +42,13 @@ public final class Init {
       System.exit(SETUP_FAILED);
     }
     ContainerSpec spec;
+    try {
+      // Tells the launcher that unshare did its part: any status from here on is the container's or ours.
+      new java.io.FileOutputStream(args[0] + ".started").close();
+    } catch (IOException e) {
+      System.err.println("labenv: cannot write " + args[0] + ".started: " + e.getMessage());
+      System.exit(SETUP_FAILED);
+    }
     try (DataInputStream in = new DataInputStream(new BufferedInputStream(new FileInputStream(args[0])))) {
       spec = ContainerSpec.read(in);
     } catch (IOException e) {
