@@ -27,7 +27,8 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
       ex.printStackTrace(err);
     }
     err.flush();
-    return exitCode(ex);
+    // run keeps 0..124 for the container's own status: every failure of labenv's is 125 there.
+    return cmd.getCommandSpec().userObject() instanceof RunCommand ? ExitCode.RUNTIME_FAILED : exitCode(ex);
   }
 
   static int exitCode(Throwable ex) {

@@ -33,6 +33,7 @@ import picocli.CommandLine.Spec;
         LoadCommand.class,
         SaveCommand.class,
         UnpackCommand.class,
+        RunCommand.class,
         CompletionCommand.class,
     })
 public final class LabenvCommand implements Callable<Integer> {

@@ -31,6 +31,8 @@ public final class Main {
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setExecutionExceptionHandler(new ErrorHandler(root));
     cl.setParameterExceptionHandler(new UsageErrorHandler());
+    // Everything after run's IMAGE is the container's command line, options included (sh -c ...).
+    cl.getSubcommands().get("run").setStopAtPositional(true);
     return cl;
   }
 }

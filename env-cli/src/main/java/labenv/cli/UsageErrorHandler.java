@@ -12,6 +12,6 @@ final class UsageErrorHandler implements CommandLine.IParameterExceptionHandler 
     CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
     err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
     err.flush();
-    return ExitCode.USAGE;
+    return cmd.getCommandSpec().userObject() instanceof RunCommand ? ExitCode.RUNTIME_FAILED : ExitCode.USAGE;
   }
 }

@@ -179,12 +179,81 @@ public final class Libc {
 
   public static native long read(int fd, Pointer buf, long count) throws LastErrorException;
 
-  // added for labenv.container: overlayfs root filesystems mounted and detached.
-  public static final int ENODEV = 19;
+  // added for labenv.container: the container's mounts, pivot_root, identity, security and exec (used by Init).
+  public static final long MS_RDONLY = 1;
+  public static final long MS_NOSUID = 2;
+  public static final long MS_NODEV = 4;
+  public static final long MS_NOEXEC = 8;
+  public static final long MS_REMOUNT = 32;
+  public static final long MS_NOATIME = 1024;
+  public static final long MS_NODIRATIME = 2048;
+  public static final long MS_BIND = 4096;
+  public static final long MS_REC = 16384;
+  public static final long MS_PRIVATE = 1 << 18;
+  public static final long MS_RELATIME = 1 << 21;
+  public static final long MS_STRICTATIME = 1 << 24;
+  /** statvfs(3) f_flag bits (ST_*), which a bind remount must keep when the kernel has locked them. */
+  public static final long ST_RDONLY = 1;
+  public static final long ST_NOSUID = 2;
+  public static final long ST_NODEV = 4;
+  public static final long ST_NOEXEC = 8;
+  public static final long ST_NOATIME = 1024;
+  public static final long ST_NODIRATIME = 2048;
+  public static final long ST_RELATIME = 4096;
   public static final int MNT_DETACH = 2;
+  public static final int PR_CAPBSET_DROP = 24;
+  public static final int PR_SET_NO_NEW_PRIVS = 38;
+  public static final int AF_INET = 2;
+  public static final int SOCK_DGRAM = 2;
+  public static final long SIOCGIFFLAGS = 0x8913;
+  public static final long SIOCSIFFLAGS = 0x8914;
+  public static final int IFF_UP = 1;
+  public static final int CLOSE_RANGE_CLOEXEC = 4;
+  public static final long SYS_CLOSE_RANGE = 436;
+  public static final int SIG_SETMASK = 2;
+  public static final int SIGKILL = 9;
+  public static final int ENOEXEC = 8;
+  public static final int ESRCH = 3;
 
-  public static native int mount(byte[] source, byte[] target, byte[] filesystemtype, long mountflags, byte[] data)
+  /** pivot_root has no glibc wrapper; its number differs by architecture. */
+  public static long sysPivotRoot() {
+    return "aarch64".equals(System.getProperty("os.arch")) ? 41 : 155;
+  }
+
+  public static native int mount(byte[] source, byte[] target, byte[] fstype, long flags, byte[] data)
       throws LastErrorException;
 
   public static native int umount2(byte[] target, int flags) throws LastErrorException;
+
+  /** syscall(SYS_pivot_root, new_root, put_old). */
+  public static native long syscall(long number, byte[] a, byte[] b) throws LastErrorException;
+
+  /** syscall(number, a, b, c) with three int arguments (close_range). */
+  public static native long syscall(long number, int a, int b, int c) throws LastErrorException;
+
+  public static native int chdir(byte[] path) throws LastErrorException;
+
+  public static native int sethostname(byte[] name, long len) throws LastErrorException;
+
+  public static native int statvfs(byte[] path, long[] buf) throws LastErrorException;
+
+  public static native int prctl(int option, long arg2, long arg3, long arg4, long arg5) throws LastErrorException;
+
+  public static native int setgroups(long size, int[] list) throws LastErrorException;
+
+  public static native int setgid(int gid) throws LastErrorException;
+
+  public static native int setuid(int uid) throws LastErrorException;
+
+  public static native int socket(int domain, int type, int protocol) throws LastErrorException;
+
+  public static native int ioctl(int fd, long request, byte[] arg) throws LastErrorException;
+
+  public static native int sigprocmask(int how, byte[] set, byte[] oldset) throws LastErrorException;
+
+  public static native int kill(int pid, int sig) throws LastErrorException;
+
+  /** argv and envp: NULL-terminated arrays of C strings (JNA's StringArray). Returns only on failure. */
+  public static native int execve(byte[] path, Pointer argv, Pointer envp) throws LastErrorException;
+  public static final int ENODEV = 19;
 }

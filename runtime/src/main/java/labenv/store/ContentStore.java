@@ -53,7 +53,7 @@ public final class ContentStore {
   // oci-layout itself: a concurrent open() may finish between our check and our listing.
   /** Unpacked layers, {@code layers/<diff ID hex>/rootfs}: a cache labenv.container keeps; prune trims it. */
   public static final String LAYERS_DIR = "layers";
-  /** Per-container state (labenv.container). */
+  /** Where run keeps each container's spec and root filesystem: containers/ID/. */
   public static final String CONTAINERS_DIR = "containers";
   /** Named volumes (labenv.container). */
   public static final String VOLUMES_DIR = "volumes";

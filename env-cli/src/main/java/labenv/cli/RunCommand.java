@@ -1,0 +1,118 @@
+package labenv.cli;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import labenv.LabenvException;
+import labenv.container.Container;
+import labenv.container.ContainerSpec;
+import labenv.container.Launcher;
+import labenv.container.RunOptions;
+import labenv.store.Image;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "run",
+    description = {"Run a command in a new container from an image.",
+        "New mount, pid, uts, ipc, net and cgroup namespaces (and a user namespace when not root); "
+        + "exits with the command's status, 125 when labenv failed, 126/127 when the command cannot "
+        + "be executed / is not found, 128+N when signal N killed it."})
+final class RunCommand extends Verb {
+  @Option(names = "--rm", description = "Remove the container when it exits.")
+  boolean remove;
+
+  @Option(names = {"-e", "--env"}, paramLabel = "KEY[=VALUE]",
+      description = "Set an environment variable (KEY alone: its value here).")
+  List<String> env = new ArrayList<>();
+
+  @Option(names = "--env-file", paramLabel = "FILE", description = "Read KEY=VALUE lines (# comments).")
+  List<Path> envFiles = new ArrayList<>();
+
+  @Option(names = {"-w", "--workdir"}, paramLabel = "DIR", description = "Working directory inside the container.")
+  String workdir;
+
+  @Option(names = {"-u", "--user"}, paramLabel = "USER[:GROUP]", description = "Name or uid, optionally :group or :gid.")
+  String user;
+
+  @Option(names = "--entrypoint", paramLabel = "CMD", description = "Replace the image's entrypoint (and its Cmd).")
+  String entrypoint;
+
+  @Option(names = "--hostname", paramLabel = "NAME", description = "The container's hostname.")
+  String hostname;
+
+  @Option(names = {"-v", "--volume"}, paramLabel = "HOST:CONTAINER[:ro|rw]", description = "Bind-mount a host path.")
+  List<String> volumes = new ArrayList<>();
+
+  @Option(names = "--network", paramLabel = "none|host", description = "none (default: loopback only) or host.")
+  String network = "none";
+
+  @Option(names = "--read-only", description = "Mount the container's root filesystem read-only.")
+  boolean readOnly;
+
+  @Option(names = "--name", paramLabel = "NAME", description = "A name for the container.")
+  String name;
+
+  @Parameters(index = "0", paramLabel = "IMAGE", description = "name[:tag], digest, or unique digest prefix")
+  String ref;
+
+  @Parameters(index = "1..*", paramLabel = "CMD", arity = "0..*", description = "the command and its arguments")
+  List<String> command = new ArrayList<>();
+
+  @Override
+  public Integer call() {
+    RunOptions options = new RunOptions(entrypoint, command, environment(), workdir, user, hostname,
+        volumes.stream().map(RunOptions::volume).toList(), network(), readOnly);
+    Image image = images().image(ref);
+    Launcher launcher = new Launcher(store());
+    Container container = launcher.create(image, options, name, progress());
+    try {
+      return launcher.start(container);
+    } finally {
+      if (remove) {
+        launcher.remove(container);
+      }
+    }
+  }
+
+  private ContainerSpec.Network network() {
+    return switch (network) {
+      case "none" -> ContainerSpec.Network.NONE;
+      case "host" -> ContainerSpec.Network.HOST;
+      default -> throw LabenvException.badInput("network \"" + network + "\": expected none or host");
+    };
+  }
+
+  private List<String> environment() {
+    List<String> all = new ArrayList<>();
+    for (Path file : envFiles) {
+      List<String> lines;
+      try {
+        lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw LabenvException.badInput("env file " + file + ": " + e.getMessage());
+      }
+      for (String line : lines) {
+        String l = line.strip();
+        if (!l.isEmpty() && !l.startsWith("#")) {
+          all.add(l);
+        }
+      }
+    }
+    all.addAll(env);
+    List<String> resolved = new ArrayList<>();
+    for (String e : all) {
+      if (e.indexOf('=') > 0) {
+        resolved.add(e);
+      } else if (!e.isEmpty() && root.env.containsKey(e)) {
+        resolved.add(e + "=" + root.env.get(e));
+      } else if (e.isEmpty() || e.startsWith("=")) {
+        throw LabenvException.badInput("environment entry \"" + e + "\": not KEY=VALUE");
+      }
+    }
+    return resolved;
+  }
+}

@@ -1,0 +1,190 @@
+package labenv.container;
+
+import java.io.BufferedOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import labenv.LabenvException;
+import labenv.Progress;
+import labenv.image.Json;
+import java.nio.file.FileVisitResult;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import labenv.layer.LayerApplier;
+import labenv.linux.Libc;
+import labenv.store.ContentStore;
+import labenv.store.Image;
+import labenv.store.ImageUnpacker;
+
+/**
+ * Creates containers from images and runs them: util-linux {@code unshare} makes the namespaces and
+ * starts {@link labenv.linux.Init} in a fresh, fast-starting JVM inside them, which does the rest.
+ */
+public final class Launcher {
+  /** JVM flags for a process that lives for a fraction of a second before it execs. */
+  static final List<String> INIT_JVM_FLAGS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto",
+      "-XX:-UsePerfData", "-Xss512k");
+
+  private final ContentStore store;
+
+  public Launcher(ContentStore store) {
+    this.store = store;
+  }
+
+  /** Unpacks the image into a new container directory and writes its spec. */
+  public Container create(Image image, RunOptions options, String name, Progress progress) {
+    String id = HexFormat.of().formatHex(random());
+    Path dir = store.root().resolve(ContentStore.CONTAINERS_DIR).resolve(id);
+    try {
+      Files.createDirectories(dir.getParent());
+      Files.createDirectory(dir);
+    } catch (IOException e) {
+      throw LabenvException.failed("cannot create container directory " + dir + ": " + e.getMessage(), e);
+    }
+    Container container = null;
+    try {
+      Path rootfs = dir.resolve("rootfs");
+      new ImageUnpacker(store, new LayerApplier()).unpack(image, rootfs, progress);
+      ContainerSpec spec = options.toSpec(id, image.config(), rootfs);
+      container = new Container(id, name, dir, spec);
+      Files.write(dir.resolve("config.json"), Json.canonical(spec));
+      try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
+          Files.newOutputStream(container.initSpec())))) {
+        spec.write(out);
+      }
+      if (name != null) {
+        Files.writeString(dir.resolve("name"), name + "\n");
+      }
+      return container;
+    } catch (IOException e) {
+      remove(dir);
+      throw LabenvException.failed("cannot write container " + id + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      remove(dir);
+      throw e;
+    }
+  }
+
+  private static byte[] random() {
+    byte[] b = new byte[32];
+    new SecureRandom().nextBytes(b);
+    return b;
+  }
+
+  /**
+   * Runs the container with this process's stdio and returns its exit status (128+N when a signal
+   * N killed it). SIGINT and SIGTERM sent to this process are passed on to the container's pid 1;
+   * a second one kills it.
+   */
+  public int start(Container container) {
+    List<String> cmd = command(container, Libc.geteuid() == 0);
+    ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+    // The init JVM needs no environment; the container's comes from its spec.
+    pb.environment().keySet().retainAll(List.of("LANG", "LC_ALL", "TMPDIR"));
+    Process process;
+    try {
+      process = pb.start();
+    } catch (IOException e) {
+      throw LabenvException.failed("cannot start unshare: " + e.getMessage(), e);
+    }
+    int status;
+    try (SignalForwarding forwarding = SignalForwarding.install(process)) {
+      status = waitFor(process);
+    }
+    // unshare's own failures (no user namespaces, no java) exit 1 like a container could: the marker
+    // Init writes first tells them apart.
+    if (!Files.exists(Path.of(container.initSpec() + ".started")) && status < 128) {
+      throw LabenvException.failed("container " + container.id().substring(0, 12)
+          + ": unshare could not start it (exit status " + status + ")");
+    }
+    return status;
+  }
+
+  private static int waitFor(Process process) {
+    while (true) {
+      try {
+        return process.waitFor();
+      } catch (InterruptedException e) {
+        // keep waiting: the container decides when it ends
+      }
+    }
+  }
+
+  static List<String> command(Container container, boolean root) {
+    List<String> cmd = new ArrayList<>(List.of(unshare(), "--mount", "--uts", "--ipc", "--pid", "--fork",
+        "--cgroup", "--kill-child", "--propagation", "private"));
+    if (container.spec().network() == ContainerSpec.Network.NONE) {
+      cmd.add("--net");
+    }
+    if (!root) {
+      cmd.addAll(List.of("--user", "--map-root-user"));
+    }
+    cmd.add(java());
+    cmd.addAll(INIT_JVM_FLAGS);
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "labenv.linux.Init",
+        container.initSpec().toString()));
+    return cmd;
+  }
+
+  private static String unshare() {
+    for (String dir : List.of("/usr/bin", "/bin", "/usr/sbin", "/sbin")) {
+      if (Files.isExecutable(Path.of(dir, "unshare"))) {
+        return dir + "/unshare";
+      }
+    }
+    throw LabenvException.failed("unshare not found: install util-linux");
+  }
+
+  private static String java() {
+    Optional<String> self = ProcessHandle.current().info().command();
+    return self.orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+  }
+
+  /** Removes the container's directory (its root filesystem and spec). */
+  public void remove(Container container) {
+    remove(container.dir());
+  }
+
+  private static void remove(Path dir) {
+    if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    try {
+      // Symlinks are deleted, never followed; read-only directories from the image are opened up first.
+      Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+        @Override
+        public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) throws IOException {
+          if (!Files.isWritable(d) || !Files.isExecutable(d)) {
+            d.toFile().setWritable(true, true);
+            d.toFile().setExecutable(true, true);
+            d.toFile().setReadable(true, true);
+          }
+          return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
+          Files.delete(f);
+          return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+          if (e != null) {
+            throw e;
+          }
+          Files.delete(d);
+          return FileVisitResult.CONTINUE;
+        }
+      });
+    } catch (IOException e) {
+      throw LabenvException.failed("cannot remove container directory " + dir + ": " + e.getMessage(), e);
+    }
+  }
+}

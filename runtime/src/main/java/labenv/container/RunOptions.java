@@ -1,0 +1,109 @@
+package labenv.container;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import labenv.LabenvException;
+import labenv.image.ImageConfig;
+
+/**
+ * What {@code run} may override in an image's config, and how the two combine into a
+ * {@link ContainerSpec} (Docker's rules: command arguments replace Cmd; an entrypoint replaces
+ * Entrypoint and clears Cmd; an empty entrypoint means none).
+ *
+ * @param entrypoint replaces the image's Entrypoint when not null
+ * @param command replaces the image's Cmd when not empty
+ * @param env KEY=VALUE entries that override the image's by key
+ * @param workdir the working directory, or null for the image's (else /)
+ * @param user name, uid, name:group or uid:gid; null for the image's (else root)
+ * @param hostname null for the container id's first 12 characters
+ * @param volumes bind mounts from the host
+ * @param network none or host
+ * @param readOnly mount the container's root filesystem read-only
+ */
+public record RunOptions(String entrypoint, List<String> command, List<String> env, String workdir, String user,
+    String hostname, List<ContainerSpec.Mount> volumes, ContainerSpec.Network network, boolean readOnly) {
+
+  static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+  public RunOptions {
+    command = List.copyOf(command);
+    env = List.copyOf(env);
+    volumes = List.copyOf(volumes);
+  }
+
+  /** The spec for a container {@code id} whose root filesystem is unpacked at {@code rootfs}. */
+  public ContainerSpec toSpec(String id, ImageConfig image, Path rootfs) {
+    ImageConfig.Config config = image.config() != null ? image.config() : ImageConfig.Config.empty();
+    List<String> args = new ArrayList<>();
+    if (entrypoint != null) {
+      if (!entrypoint.isEmpty()) {
+        args.add(entrypoint);
+      }
+      args.addAll(command);
+    } else {
+      if (config.entrypoint() != null) {
+        args.addAll(config.entrypoint());
+      }
+      args.addAll(!command.isEmpty() ? command : config.cmd() != null ? config.cmd() : List.of());
+    }
+    if (args.isEmpty()) {
+      throw LabenvException.badInput("no command: the image has no Entrypoint or Cmd and none was given");
+    }
+    String host = hostname != null ? hostname : id.substring(0, Math.min(12, id.length()));
+    String userSpec = user != null ? user : config.user();
+    Users.Identity identity = Users.resolve(rootfs, userSpec == null || userSpec.isEmpty() ? "0" : userSpec);
+
+    Map<String, String> vars = new LinkedHashMap<>();
+    vars.put("PATH", DEFAULT_PATH);
+    vars.put("HOSTNAME", host);
+    if (config.env() != null) {
+      config.env().forEach(e -> put(vars, e));
+    }
+    env.forEach(e -> put(vars, e));
+    vars.putIfAbsent("HOME", identity.home());
+    List<String> envList = new ArrayList<>();
+    vars.forEach((k, v) -> envList.add(k + "=" + v));
+
+    String cwd = workdir != null ? workdir : config.workingDir() != null && !config.workingDir().isEmpty()
+        ? config.workingDir() : "/";
+    if (!cwd.startsWith("/")) {
+      throw LabenvException.badInput("working directory " + cwd + ": not an absolute path");
+    }
+    return new ContainerSpec(new ContainerSpec.Process(args, envList, cwd, identity.user()),
+        new ContainerSpec.Root(rootfs.toString(), readOnly), host, volumes, network);
+  }
+
+  private static void put(Map<String, String> vars, String entry) {
+    int eq = entry.indexOf('=');
+    if (eq <= 0) {
+      throw LabenvException.badInput("environment entry \"" + entry + "\": not KEY=VALUE");
+    }
+    vars.put(entry.substring(0, eq), entry.substring(eq + 1));
+  }
+
+  /** Parses {@code -v HOST:CONTAINER[:ro|rw]}; the host path must exist, both must be absolute. */
+  public static ContainerSpec.Mount volume(String spec) {
+    String[] parts = spec.split(":", -1);
+    if (parts.length < 2 || parts.length > 3 || parts[0].isEmpty() || parts[1].isEmpty()) {
+      throw LabenvException.badInput("volume \"" + spec + "\": expected HOST:CONTAINER[:ro|rw]");
+    }
+    boolean ro = false;
+    if (parts.length == 3) {
+      if (!parts[2].equals("ro") && !parts[2].equals("rw")) {
+        throw LabenvException.badInput("volume \"" + spec + "\": mode \"" + parts[2] + "\" is not ro or rw");
+      }
+      ro = parts[2].equals("ro");
+    }
+    Path host = Path.of(parts[0]);
+    if (!host.isAbsolute() || !parts[1].startsWith("/")) {
+      throw LabenvException.badInput("volume \"" + spec + "\": both paths must be absolute");
+    }
+    if (!java.nio.file.Files.exists(host)) {
+      throw LabenvException.badInput("volume \"" + spec + "\": " + host + ": no such file or directory");
+    }
+    return ContainerSpec.Mount.bind(host.normalize().toString(), Path.of(parts[1]).normalize().toString(), ro);
+  }
+}

@@ -1,0 +1,116 @@
+package labenv.container;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import labenv.LabenvException;
+import labenv.image.ImageConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RunOptionsTest {
+  @TempDir Path rootfs;
+
+  static ImageConfig image(List<String> entrypoint, List<String> cmd, List<String> env, String user) {
+    return new ImageConfig(null, null, "amd64", "linux", null,
+        new ImageConfig.Config(user, null, env, entrypoint, cmd, null, null, null, null, null, null, null, null),
+        null, null);
+  }
+
+  static RunOptions options(String entrypoint, List<String> command) {
+    return new RunOptions(entrypoint, command, List.of(), null, null, null, List.of(), ContainerSpec.Network.NONE, false);
+  }
+
+  List<String> args(ImageConfig image, RunOptions options) {
+    return options.toSpec("0123456789abcdef", image, rootfs).process().args();
+  }
+
+  @Test
+  void commandArgumentsReplaceCmdAndKeepTheEntrypoint() {
+    ImageConfig img = image(List.of("/ep", "x"), List.of("default"), null, null);
+    assertEquals(List.of("/ep", "x", "default"), args(img, options(null, List.of())));
+    assertEquals(List.of("/ep", "x", "mine"), args(img, options(null, List.of("mine"))));
+  }
+
+  @Test
+  void anEntrypointReplacesEntrypointAndClearsCmd() {
+    ImageConfig img = image(List.of("/ep"), List.of("default"), null, null);
+    assertEquals(List.of("/other"), args(img, options("/other", List.of())));
+    assertEquals(List.of("/other", "a"), args(img, options("/other", List.of("a"))));
+    assertEquals(List.of("a"), args(img, options("", List.of("a"))));
+  }
+
+  @Test
+  void noCommandAtAllIsBadInput() {
+    LabenvException e = assertThrows(LabenvException.class, () -> args(image(null, null, null, null),
+        options(null, List.of())));
+    assertEquals(LabenvException.Kind.BAD_INPUT, e.kind());
+  }
+
+  @Test
+  void environmentDefaultsAndOverrides() {
+    ImageConfig img = image(null, List.of("sh"), List.of("A=image", "B=image"), null);
+    RunOptions o = new RunOptions(null, List.of(), List.of("B=flag", "C=x=y"), null, null, "h", List.of(),
+        ContainerSpec.Network.HOST, false);
+    ContainerSpec spec = o.toSpec("id", img, rootfs);
+    assertEquals(List.of("PATH=" + RunOptions.DEFAULT_PATH, "HOSTNAME=h", "A=image", "B=flag", "C=x=y", "HOME=/"),
+        spec.process().env());
+    assertEquals("h", spec.hostname());
+    assertEquals("/", spec.process().cwd());
+  }
+
+  @Test
+  void usersResolveFromTheImagesPasswdAndNumbersWithoutIt() throws Exception {
+    assertEquals(new ContainerSpec.User(7, 8, List.of(8)), Users.resolve(rootfs, "7:8").user());
+    assertEquals(new ContainerSpec.User(7, 0, List.of(0)), Users.resolve(rootfs, "7").user());
+    Files.createDirectories(rootfs.resolve("etc"));
+    Files.writeString(rootfs.resolve("etc/passwd"), "root:x:0:0::/root:/bin/sh\nbob:x:1001:1002::/home/bob:/bin/sh\n");
+    Files.writeString(rootfs.resolve("etc/group"), "bob:x:1002:\nwheel:x:10:root,bob\n");
+    Users.Identity bob = Users.resolve(rootfs, "bob");
+    assertEquals(new ContainerSpec.User(1001, 1002, List.of(1002, 10)), bob.user());
+    assertEquals("/home/bob", bob.home());
+    assertEquals(new ContainerSpec.User(1001, 10, List.of(10)), Users.resolve(rootfs, "bob:wheel").user());
+    assertThrows(LabenvException.class, () -> Users.resolve(rootfs, "carol"));
+  }
+
+  @Test
+  void aPasswdSymlinkCannotReachTheHost() throws Exception {
+    Files.createDirectories(rootfs.resolve("etc"));
+    // Followed inside the root, /etc/passwd -> /etc/passwd is itself: ELOOP, never the host's file.
+    Files.createSymbolicLink(rootfs.resolve("etc/passwd"), Path.of("/../../../../etc/passwd"));
+    assertThrows(LabenvException.class, () -> Users.resolve(rootfs, "root"));
+  }
+
+  @Test
+  void volumesParseAndRefuseMalformedOnes() throws Exception {
+    ContainerSpec.Mount m = RunOptions.volume(rootfs + ":/data:ro");
+    assertEquals(ContainerSpec.Mount.bind(rootfs.toString(), "/data", true), m);
+    assertTrue(m.isReadOnly());
+    assertEquals(List.of("rbind", "rw"), RunOptions.volume(rootfs + ":/data").options());
+    for (String bad : List.of("x", rootfs + ":", ":/d", "rel:/d", rootfs + ":rel", rootfs + ":/d:rx",
+        rootfs.resolve("missing") + ":/d", rootfs + ":/d:ro:x")) {
+      LabenvException e = assertThrows(LabenvException.class, () -> RunOptions.volume(bad), bad);
+      assertEquals(LabenvException.Kind.BAD_INPUT, e.kind(), bad);
+    }
+  }
+
+  @Test
+  void theBinaryFormRoundTrips() throws Exception {
+    ContainerSpec spec = new ContainerSpec(
+        new ContainerSpec.Process(List.of("sh", "-c", "é\n"), List.of("A=1"), "/w", new ContainerSpec.User(1, 2,
+            List.of(3, 4))),
+        new ContainerSpec.Root("/r", true), "host", List.of(ContainerSpec.Mount.bind("/s", "/d", true)),
+        ContainerSpec.Network.HOST);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    spec.write(new DataOutputStream(bytes));
+    assertEquals(spec, ContainerSpec.read(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray()))));
+  }
+}
