@@ -16,11 +16,9 @@ import labenv.image.Json;
 import java.nio.file.FileVisitResult;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
-import labenv.layer.LayerApplier;
 import labenv.linux.Libc;
 import labenv.store.ContentStore;
 import labenv.store.Image;
-import labenv.store.ImageUnpacker;
 
 /**
  * Creates containers from images and runs them: util-linux {@code unshare} makes the namespaces and
@@ -37,7 +35,7 @@ public final class Launcher {
     this.store = store;
   }
 
-  /** Unpacks the image into a new container directory and writes its spec. */
+  /** Makes a new container directory with its root filesystem (overlay or copy) and its spec. */
   public Container create(Image image, RunOptions options, String name, Progress progress) {
     String id = HexFormat.of().formatHex(random());
     Path dir = store.root().resolve(ContentStore.CONTAINERS_DIR).resolve(id);
@@ -48,11 +46,13 @@ public final class Launcher {
       throw LabenvException.failed("cannot create container directory " + dir + ": " + e.getMessage(), e);
     }
     Container container = null;
+    Rootfs rootfs = null;
     try {
-      Path rootfs = dir.resolve("rootfs");
-      new ImageUnpacker(store, new LayerApplier()).unpack(image, rootfs, progress);
-      ContainerSpec spec = options.toSpec(id, image.config(), rootfs);
-      container = new Container(id, name, dir, spec);
+      // An overlay over the layers unpacked once into the store's cache (a copy where overlayfs
+      // can't be mounted): starting a container costs no unpacking once its image has run before.
+      rootfs = Rootfs.forImage(new LayerCache(store), image, dir);
+      ContainerSpec spec = options.toSpec(id, image.config(), rootfs.path());
+      container = new Container(id, name, dir, spec, rootfs);
       Files.write(dir.resolve("config.json"), Json.canonical(spec));
       try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
           Files.newOutputStream(container.initSpec())))) {
@@ -63,11 +63,19 @@ public final class Launcher {
       }
       return container;
     } catch (IOException e) {
+      release(rootfs);
       remove(dir);
       throw LabenvException.failed("cannot write container " + id + ": " + e.getMessage(), e);
     } catch (RuntimeException e) {
+      release(rootfs);
       remove(dir);
       throw e;
+    }
+  }
+
+  private static void release(Rootfs rootfs) {
+    if (rootfs != null) {
+      rootfs.release();
     }
   }
 
@@ -96,6 +104,9 @@ public final class Launcher {
     int status;
     try (SignalForwarding forwarding = SignalForwarding.install(process)) {
       status = waitFor(process);
+    } finally {
+      // The container's mount namespace is gone with it; the host's overlay mount goes now.
+      container.rootfs().release();
     }
     // unshare's own failures (no user namespaces, no java) exit 1 like a container could: the marker
     // Init writes first tells them apart.
@@ -148,6 +159,7 @@ public final class Launcher {
 
   /** Removes the container's directory (its root filesystem and spec). */
   public void remove(Container container) {
+    container.rootfs().release();
     remove(container.dir());
   }
 
