@@ -21,6 +21,7 @@ import labenv.linux.Syscalls;
 import labenv.store.AtomicFile;
 import labenv.store.ContentStore;
 import labenv.store.Image;
+import labenv.store.ImageUnpacker;
 import labenv.store.StoreLock;
 
 /**
@@ -107,11 +108,7 @@ public final class LayerCache {
   /** The lower directories of {@code image}, bottom layer first. */
   public List<Path> layerDirs(Image image) {
     List<Descriptor> layers = image.manifest().layers();
-    List<Digest> diffIds = image.config().diffIds();
-    if (diffIds.size() != layers.size()) {
-      throw LabenvException.badInput("image " + image.descriptor().digest() + ": " + layers.size()
-          + " layers but " + diffIds.size() + " diff IDs in the config");
-    }
+    List<Digest> diffIds = image.diffIds();
     List<Path> out = new ArrayList<>();
     for (int i = 0; i < layers.size(); i++) {
       out.add(layerDir(layers.get(i), diffIds.get(i)));
@@ -121,19 +118,9 @@ public final class LayerCache {
 
   /** The image's layers as sources for a plain (copying) unpack, diff IDs checked. */
   public List<LayerSource> sources(Image image) {
-    List<Descriptor> layers = image.manifest().layers();
-    List<Digest> diffIds = image.config().diffIds();
-    if (diffIds.size() != layers.size()) {
-      throw LabenvException.badInput("image " + image.descriptor().digest() + ": " + layers.size()
-          + " layers but " + diffIds.size() + " diff IDs in the config");
-    }
-    List<LayerSource> out = new ArrayList<>();
-    for (int i = 0; i < layers.size(); i++) {
-      Descriptor layer = layers.get(i);
-      out.add(new LayerSource(layer.digest().toString(), () -> store.open(layer), diffIds.get(i)));
-    }
-    return out;
+    return ImageUnpacker.sources(store, image, labenv.Progress.NONE);
   }
+
 
   /** Renames the staging directory into place; losing the race to another builder is fine (theirs is as good). */
   private static void publish(Path staging, Path entry, Digest diffId) {

@@ -27,19 +27,8 @@ public final class ImageUnpacker {
 
   /** Unpacks {@code image} into {@code target}, which must not exist; returns the applier's warnings. */
   public List<String> unpack(Image image, Path target, Progress progress) {
-    List<Descriptor> layers = image.manifest().layers();
-    List<Digest> diffIds = image.config().diffIds();
-    if (diffIds.size() != layers.size()) {
-      throw LabenvException.badInput("image " + image.descriptor().digest() + ": " + layers.size()
-          + " layers but " + diffIds.size() + " diff IDs in the config");
-    }
-    List<LayerSource> sources = new ArrayList<>();
-    for (int i = 0; i < layers.size(); i++) {
-      Descriptor layer = layers.get(i);
-      sources.add(new LayerSource(layer.digest().toString(), () -> Progress.counting(store.open(layer), progress),
-          diffIds.get(i)));
-    }
-    progress.start("unpack", layers.stream().mapToLong(Descriptor::size).sum());
+    List<LayerSource> sources = sources(store, image, progress);
+    progress.start("unpack", image.manifest().layers().stream().mapToLong(Descriptor::size).sum());
     try {
       return applier.unpack(sources, target);
     } catch (UnsafeArchiveEntryException e) {
@@ -52,5 +41,18 @@ public final class ImageUnpacker {
     } finally {
       progress.done();
     }
+  }
+
+  /** The image's layers, lowest first, as sources for the applier: blobs verified as read, diff IDs checked. */
+  public static List<LayerSource> sources(ContentStore store, Image image, Progress progress) {
+    List<Descriptor> layers = image.manifest().layers();
+    List<Digest> diffIds = image.diffIds();
+    List<LayerSource> sources = new ArrayList<>();
+    for (int i = 0; i < layers.size(); i++) {
+      Descriptor layer = layers.get(i);
+      sources.add(new LayerSource(layer.digest().toString(), () -> Progress.counting(store.open(layer), progress),
+          diffIds.get(i)));
+    }
+    return sources;
   }
 }
