@@ -14,9 +14,23 @@ import java.util.List;
  *
  * <p>The standard mounts (proc, dev, devpts, shm, sys) are implied; {@code mounts} are the user's volumes.
  */
-public record ContainerSpec(Process process, Root root, String hostname, List<Mount> mounts, Network network) {
+public record ContainerSpec(Process process, Root root, String hostname, List<Mount> mounts, Network network,
+    Security security) {
   public ContainerSpec {
     mounts = List.copyOf(mounts);
+  }
+
+  /** With the default security: what a plain {@code run} gets. */
+  public ContainerSpec(Process process, Root root, String hostname, List<Mount> mounts, Network network) {
+    this(process, root, hostname, mounts, network, Security.DEFAULT);
+  }
+
+  /**
+   * seccomp: the default filter ({@code --security-opt seccomp=unconfined} turns it off);
+   * noNewPrivileges: PR_SET_NO_NEW_PRIVS, so setuid files and file capabilities grant nothing.
+   */
+  public record Security(boolean seccomp, boolean noNewPrivileges) {
+    public static final Security DEFAULT = new Security(true, true);
   }
 
   /** The command, its environment, working directory and identity. */
@@ -54,7 +68,7 @@ public record ContainerSpec(Process process, Root root, String hostname, List<Mo
   public enum Network { NONE, HOST }
 
   // The binary form: a version, then fields in declaration order; strings as length + UTF-8 bytes.
-  private static final int FORMAT = 1;
+  private static final int FORMAT = 2;
 
   public void write(DataOutputStream out) throws IOException {
     out.writeInt(FORMAT);
@@ -78,6 +92,8 @@ public record ContainerSpec(Process process, Root root, String hostname, List<Mo
       strings(out, m.options());
     }
     out.writeInt(network.ordinal());
+    out.writeBoolean(security.seccomp());
+    out.writeBoolean(security.noNewPrivileges());
   }
 
   public static ContainerSpec read(DataInputStream in) throws IOException {
@@ -103,7 +119,9 @@ public record ContainerSpec(Process process, Root root, String hostname, List<Mo
       mounts.add(new Mount(string(in), string(in), string(in), strings(in)));
     }
     Network network = Network.values()[in.readInt()];
-    return new ContainerSpec(new Process(args, env, cwd, new User(uid, gid, gids)), root, hostname, mounts, network);
+    Security security = new Security(in.readBoolean(), in.readBoolean());
+    return new ContainerSpec(new Process(args, env, cwd, new User(uid, gid, gids)), root, hostname, mounts, network,
+        security);
   }
 
   private static void string(DataOutputStream out, String s) throws IOException {

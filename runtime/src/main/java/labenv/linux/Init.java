@@ -98,9 +98,48 @@ public final class Init {
     if (spec.root().readonly()) {
       remountReadOnly("/");
     }
+    maskPaths();
     chdir(spec.process().cwd());
-    dropPrivileges(spec.process().user());
+    dropPrivileges(spec.process().user(), spec.security());
   }
+
+  /** Docker's masked paths: host information and kernel knobs that /proc and /sys would otherwise show. */
+  private static final List<String> MASKED = List.of("/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+      "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+      "/sys/devices/virtual/powercap");
+  private static final List<String> READ_ONLY = List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+      "/proc/sysrq-trigger");
+
+  /**
+   * After pivot_root, so the paths are the container's fresh proc and sys, which the image cannot redirect.
+   * A file is hidden under /dev/null, a directory under an empty read-only tmpfs; what this kernel lacks is skipped.
+   */
+  private static void maskPaths() {
+    for (String path : MASKED) {
+      try {
+        Libc.mount(NULL_DEVICE, Syscalls.cstr(path), null, Libc.MS_BIND, null);
+      } catch (LastErrorException e) {
+        if (e.getErrorCode() == Libc.ENOTDIR) {
+          mount("tmpfs", path, "tmpfs", Libc.MS_RDONLY | Libc.MS_NOSUID | Libc.MS_NODEV | Libc.MS_NOEXEC, null);
+        } else if (e.getErrorCode() != Libc.ENOENT) {
+          throw new ErrnoException("mount", "/dev/null\" on \"" + path, e.getErrorCode());
+        }
+      }
+    }
+    for (String path : READ_ONLY) {
+      try {
+        Libc.mount(Syscalls.cstr(path), Syscalls.cstr(path), null, Libc.MS_BIND | Libc.MS_REC, null);
+      } catch (LastErrorException e) {
+        if (e.getErrorCode() == Libc.ENOENT) {
+          continue;
+        }
+        throw new ErrnoException("mount", path + "\" on \"" + path, e.getErrorCode());
+      }
+      remountReadOnly(path);
+    }
+  }
+
+  private static final byte[] NULL_DEVICE = {'/', 'd', 'e', 'v', '/', 'n', 'u', 'l', 'l', 0};
 
   /** A tmpfs /dev with the host's harmless device nodes bound in (mknod is not allowed in a user namespace). */
   private static void devices(int rootFd) {
@@ -303,21 +342,50 @@ public final class Init {
     chdir("/");
   }
 
-  /** Capabilities beyond Docker's default set leave the bounding set; then the identity; then no_new_privs. */
-  private static void dropPrivileges(ContainerSpec.User user) {
+  /**
+   * runc's order: the bounding set; no_new_privs and seccomp while CAP_SYS_ADMIN still allows a filter without
+   * no_new_privs (the filter leaves what follows alone); the capability sets; then the identity, whose change
+   * away from root makes the kernel empty the permitted and effective sets.
+   */
+  private static void dropPrivileges(ContainerSpec.User user, ContainerSpec.Security security) {
     // Every possible capability number: the kernel refuses ones it does not know with EINVAL.
     // (Reading /proc/sys/kernel/cap_last_cap through NIO can come back short.)
     int lastCap = 63;
+    int kept = 0;
     for (int cap = 0; cap <= lastCap; cap++) {
-      if (!KEPT_CAPABILITIES.contains(cap)) {
-        try {
-          Libc.prctl(Libc.PR_CAPBSET_DROP, cap, 0, 0, 0);
-        } catch (LastErrorException e) {
-          if (e.getErrorCode() != Libc.EINVAL) {
-            throw new ErrnoException("prctl PR_CAPBSET_DROP", Integer.toString(cap), e.getErrorCode());
-          }
+      if (KEPT_CAPABILITIES.contains(cap)) {
+        kept |= 1 << cap;
+        continue;
+      }
+      try {
+        Libc.prctl(Libc.PR_CAPBSET_DROP, cap, 0, 0, 0);
+      } catch (LastErrorException e) {
+        if (e.getErrorCode() != Libc.EINVAL) {
+          throw new ErrnoException("prctl PR_CAPBSET_DROP", Integer.toString(cap), e.getErrorCode());
         }
       }
+    }
+    if (security.noNewPrivileges()) {
+      try {
+        Libc.prctl(Libc.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+      } catch (LastErrorException e) {
+        throw new ErrnoException("prctl PR_SET_NO_NEW_PRIVS", null, e.getErrorCode());
+      }
+    }
+    if (security.seccomp()) {
+      Seccomp.install();
+    }
+    // Effective and permitted: Docker's default (all kept ones are below 32). Inheritable: empty, as Docker has
+    // had it since CVE-2022-24769, so a file's inheritable capabilities cannot raise a non-root user.
+    try {
+      Libc.syscall(Libc.sysCapset(), new int[] {CAPABILITY_VERSION_3, 0}, new int[] {kept, kept, 0, 0, 0, 0});
+    } catch (LastErrorException e) {
+      throw new ErrnoException("capset", null, e.getErrorCode());
+    }
+    try {
+      Libc.prctl(Libc.PR_CAP_AMBIENT, Libc.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    } catch (LastErrorException e) {
+      throw new ErrnoException("prctl PR_CAP_AMBIENT_CLEAR_ALL", null, e.getErrorCode());
     }
     int[] groups = user.additionalGids().stream().mapToInt(Integer::intValue).toArray();
     try {
@@ -338,12 +406,9 @@ public final class Init {
     } catch (LastErrorException e) {
       throw new ErrnoException("setuid", Integer.toString(user.uid()), e.getErrorCode());
     }
-    try {
-      Libc.prctl(Libc.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-    } catch (LastErrorException e) {
-      throw new ErrnoException("prctl PR_SET_NO_NEW_PRIVS", null, e.getErrorCode());
-    }
   }
+
+  private static final int CAPABILITY_VERSION_3 = 0x20080522;
 
   /**
    * execve with execvp's PATH search; returns an exit status only when no candidate could be run.

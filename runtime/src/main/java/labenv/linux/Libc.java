@@ -256,4 +256,16 @@ public final class Libc {
   /** argv and envp: NULL-terminated arrays of C strings (JNA's StringArray). Returns only on failure. */
   public static native int execve(byte[] path, Pointer argv, Pointer envp) throws LastErrorException;
   public static final int ENODEV = 19;
+
+  // added for labenv.linux (Init's masked paths and capability sets)
+  public static final int PR_CAP_AMBIENT = 47;
+  public static final int PR_CAP_AMBIENT_CLEAR_ALL = 4;
+
+  /** capset is called raw (glibc's wrapper is deprecated); its number differs by architecture. */
+  public static long sysCapset() {
+    return "aarch64".equals(System.getProperty("os.arch")) ? 91 : 126;
+  }
+
+  /** syscall(SYS_capset, header, data): header {version, pid}, data two {effective, permitted, inheritable}. */
+  public static native long syscall(long number, int[] header, int[] data) throws LastErrorException;
 }

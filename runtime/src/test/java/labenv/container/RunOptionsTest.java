@@ -108,7 +108,7 @@ class RunOptionsTest {
         new ContainerSpec.Process(List.of("sh", "-c", "é\n"), List.of("A=1"), "/w", new ContainerSpec.User(1, 2,
             List.of(3, 4))),
         new ContainerSpec.Root("/r", true), "host", List.of(ContainerSpec.Mount.bind("/s", "/d", true)),
-        ContainerSpec.Network.HOST);
+        ContainerSpec.Network.HOST, new ContainerSpec.Security(false, true));
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     spec.write(new DataOutputStream(bytes));
     assertEquals(spec, ContainerSpec.read(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray()))));
