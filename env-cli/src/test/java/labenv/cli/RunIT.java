@@ -31,12 +31,23 @@ class RunIT {
 
   @BeforeAll
   static void busyboxImage() throws Exception {
-    home = shared.resolve("home");
-    tree = shared.resolve("tree");
+    busyboxImage(shared, List.of());
+  }
+
+  /**
+   * Imports a static busybox image as {@link #IMAGE} into a fresh store under {@code dir}, with the applets the
+   * tests call (and {@code moreApplets}) linked in; {@link #run} and {@link #sh} then use that store.
+   */
+  static void busyboxImage(Path dir, List<String> moreApplets) throws Exception {
+    home = dir.resolve("home");
+    tree = dir.resolve("tree");
     Files.createDirectories(tree.resolve("bin"));
     Files.createDirectories(tree.resolve("etc"));
     Files.copy(Path.of("/bin/busybox"), tree.resolve("bin/busybox"));
-    for (String applet : List.of("sh", "echo", "cat", "id", "hostname", "ls", "mount", "touch", "sleep", "grep")) {
+    List<String> applets = new ArrayList<>(
+        List.of("sh", "echo", "cat", "id", "hostname", "ls", "mount", "touch", "sleep", "grep"));
+    applets.addAll(moreApplets);
+    for (String applet : applets) {
       Files.createSymbolicLink(tree.resolve("bin").resolve(applet), Path.of("busybox"));
     }
     Files.writeString(tree.resolve("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n"
