@@ -30,7 +30,12 @@ class RunIT {
   record Proc(int code, String out, String err) {}
 
   @BeforeAll
-  static void busyboxImage() throws Exception {
+  static void setUp() throws Exception {
+    busyboxImage(shared);
+  }
+
+  /** Imports a static busybox image as {@link #IMAGE} into a store under {@code dir}, used by {@link #exec}. */
+  static void busyboxImage(Path shared) throws Exception {
     home = shared.resolve("home");
     tree = shared.resolve("tree");
     Files.createDirectories(tree.resolve("bin"));

@@ -107,6 +107,8 @@ public final class Cgroups implements AutoCloseable {
         }
       }
     }
+    // Unlimited until init runs (see limitPids), but never unbounded.
+    limitPids(INIT_PIDS_HEADROOM);
     Path cpu = groups.get("cpu");
     if (cpu != null) {
       if (v2.get("cpu")) {
@@ -118,15 +120,18 @@ public final class Cgroups implements AutoCloseable {
     }
   }
 
+  /** Room above the limit for the init JVM's threads while it sets the container up. */
+  public static final long INIT_PIDS_HEADROOM = 64;
+
   /**
-   * Writes the pids limit. The container's init is a JVM with a dozen threads, more than a small
-   * limit allows, so this comes once init runs: the kernel lets a group stay above a lowered
-   * limit and only refuses new tasks, and init's threads go when it execs the command.
+   * Writes the pids limit plus {@code headroom}. The container's init is a JVM with a dozen
+   * threads, more than a small limit allows; the kernel lets a group stay above a lowered limit
+   * and only refuses new tasks, and init's threads go when it execs the command.
    */
-  public void limitPids() {
+  public void limitPids(long headroom) {
     Path pids = groups.get("pids");
     if (pids != null) {
-      write(pids, "pids.max", Long.toString(limits.pids()), "pids");
+      write(pids, "pids.max", Long.toString(limits.pids() + headroom), "pids");
     }
   }
 

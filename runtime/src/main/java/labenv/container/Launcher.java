@@ -147,9 +147,11 @@ public final class Launcher {
     int status;
     try (SignalForwarding forwarding = SignalForwarding.install(process)) {
       if (cgroups != null && cgroups.limitsPids()) {
-        awaitInit(container, process);
         try {
-          cgroups.limitPids();
+          // Init is a JVM with more threads than a small limit allows, and makes some lazily: it has
+          // room while it sets up (Cgroups.create), and the limit tightens the moment it execs the command.
+          awaitExec(process);
+          cgroups.limitPids(0);
         } catch (RuntimeException e) {
           process.destroyForcibly();
           waitFor(process);
@@ -177,15 +179,35 @@ public final class Launcher {
   /** The shell that joins the cgroups exits with this when it can't. */
   static final int JOIN_FAILED = 125;
 
-  /** Waits until init has started (its marker exists) or the process is gone. */
-  private static void awaitInit(Container container, Process process) {
-    Path marker = Path.of(container.initSpec() + ".started");
-    while (!Files.exists(marker) && process.isAlive()) {
+  /**
+   * Waits until unshare's child, the init JVM, has exec'd the command: it is then down to one thread
+   * (execve ends the others). Polled, so the command runs briefly before the caller acts on it.
+   */
+  private static void awaitExec(Process process) {
+    Path children = Path.of("/proc/" + process.pid() + "/task/" + process.pid() + "/children");
+    long init = -1;
+    boolean wasThreaded = false;
+    while (process.isAlive()) {
       try {
-        Thread.sleep(2);
-      } catch (InterruptedException e) {
-        // the container decides when it ends
+        if (init < 0) {
+          String c = Files.readString(children).trim();
+          if (!c.isEmpty()) {
+            init = Long.parseLong(c.split("\\s+")[0]);
+          }
+        } else {
+          String stat = Files.readString(Path.of("/proc/" + init + "/stat"));
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          int threads = Integer.parseInt(f[17]);
+          if (threads > 1) {
+            wasThreaded = true;
+          } else if (wasThreaded) {
+            return;
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        return; // init is gone: nothing left to limit
       }
+      java.util.concurrent.locks.LockSupport.parkNanos(100_000);
     }
   }
 
