@@ -69,7 +69,6 @@ public final class Cgroups implements AutoCloseable {
             path = path.substring(v1.root().length());
           }
           Path base = v1.point().resolve(path.replaceFirst("^/+", "")).resolve("labenv");
-          mkdir(base);
           groups.put(c, mkdir(base.resolve(id)));
           v2.put(c, false);
         } else {
@@ -180,6 +179,14 @@ public final class Cgroups implements AutoCloseable {
     for (Path g : groups.values().stream().distinct().toList()) {
       if (!rmdir(g)) {
         left.add(g.toString());
+      } else {
+        // The shared labenv/ parent goes when empty, so no stray group outlives us in a cgroup we
+        // don't own; a concurrent run's mkdir retries (see mkdir).
+        try {
+          Files.deleteIfExists(g.getParent());
+        } catch (IOException e) {
+          // another container's group is in it
+        }
       }
     }
     if (!left.isEmpty()) {
@@ -221,11 +228,16 @@ public final class Cgroups implements AutoCloseable {
   }
 
   private static Path mkdir(Path dir) {
-    try {
-      Files.createDirectories(dir);
-      return dir;
-    } catch (IOException e) {
-      throw LabenvException.failed("cannot create cgroup " + dir + ": " + e.getMessage(), e);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        Files.createDirectories(dir);
+        return dir;
+      } catch (IOException e) {
+        // A finishing container may have removed the empty labenv/ parent in between.
+        if (attempt == 3) {
+          throw LabenvException.failed("cannot create cgroup " + dir + ": " + e.getMessage(), e);
+        }
+      }
     }
   }
 
