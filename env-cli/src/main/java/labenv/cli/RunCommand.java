@@ -10,6 +10,7 @@ import labenv.LabenvException;
 import labenv.container.Container;
 import labenv.container.ContainerSpec;
 import labenv.container.Launcher;
+import labenv.container.Limits;
 import labenv.container.RunOptions;
 import labenv.store.Image;
 import picocli.CommandLine.Command;
@@ -56,6 +57,16 @@ final class RunCommand extends Verb {
   @Option(names = "--name", paramLabel = "NAME", description = "A name for the container.")
   String name;
 
+  @Option(names = {"-m", "--memory"}, paramLabel = "BYTES",
+      description = "Memory limit: bytes with an optional unit b, k, m or g (no swap beyond it).")
+  String memory;
+
+  @Option(names = "--cpus", paramLabel = "N", description = "CPU limit: a decimal number of CPUs, e.g. 0.5.")
+  String cpus;
+
+  @Option(names = "--pids-limit", paramLabel = "N", description = "Most processes and threads at once (-1: no limit).")
+  String pidsLimit;
+
   @Parameters(index = "0", paramLabel = "IMAGE", description = "name[:tag], digest, or unique digest prefix")
   String ref;
 
@@ -66,16 +77,36 @@ final class RunCommand extends Verb {
   public Integer call() {
     RunOptions options = new RunOptions(entrypoint, command, environment(), workdir, user, hostname,
         volumes.stream().map(RunOptions::volume).toList(), network(), readOnly);
+    Limits limits = limits();
     Image image = images().image(ref);
     Launcher launcher = new Launcher(store());
     Container container = launcher.create(image, options, name, progress());
     try {
-      return launcher.start(container);
+      Launcher.Exit exit = launcher.start(container, limits);
+      if (exit.oomKilled()) {
+        System.err.println("labenv: container " + container.id().substring(0, 12) + ": killed: out of memory (limit "
+            + Limits.bytes(limits.memoryBytes()) + ")");
+      }
+      return exit.status();
     } finally {
       if (remove) {
         launcher.remove(container);
       }
     }
+  }
+
+  private Limits limits() {
+    Limits limits = Limits.NONE;
+    if (memory != null) {
+      limits = limits.withMemory(Limits.memory(memory));
+    }
+    if (cpus != null) {
+      limits = limits.withCpuQuota(Limits.cpuQuota(cpus));
+    }
+    if (pidsLimit != null) {
+      limits = limits.withPids(Limits.pids(pidsLimit));
+    }
+    return limits;
   }
 
   private ContainerSpec.Network network() {

@@ -91,7 +91,50 @@ public final class Launcher {
    * a second one kills it.
    */
   public int start(Container container) {
+    return start(container, Limits.NONE).status();
+  }
+
+  /** How a container ended: its exit status, and whether the OOM killer killed a process of it. */
+  public record Exit(int status, boolean oomKilled) {}
+
+  /**
+   * Runs the container under these limits (see {@link #start(Container)}). Its processes are in
+   * its cgroups from the first: a shell joins them and execs unshare, so nothing forks outside.
+   * An OOM kill makes the status 137 whatever the container did after it.
+   */
+  public Exit start(Container container, Limits limits) {
+    if (!limits.any()) {
+      return new Exit(run(container, null), false);
+    }
+    Cgroups cgroups = Cgroups.create(container.id(), limits);
+    int status;
+    boolean oom;
+    try {
+      status = run(container, cgroups);
+      oom = cgroups.oomKilled();
+    } catch (RuntimeException e) {
+      try {
+        cgroups.close();
+      } catch (RuntimeException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+    cgroups.close();
+    return oom ? new Exit(137, true) : new Exit(status, false);
+  }
+
+  private int run(Container container, Cgroups cgroups) {
     List<String> cmd = command(container, Libc.geteuid() == 0);
+    if (cgroups != null) {
+      List<String> wrapped = new ArrayList<>(List.of("/bin/sh", "-c",
+          "while [ \"$1\" != -- ]; do { echo $$ > \"$1\"; } 2>/dev/null || exit " + JOIN_FAILED
+          + "; shift; done; shift; exec \"$@\"", "labenv-join"));
+      cgroups.procsFiles().forEach(f -> wrapped.add(f.toString()));
+      wrapped.add("--");
+      wrapped.addAll(cmd);
+      cmd = wrapped;
+    }
     ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
     // The init JVM needs no environment; the container's comes from its spec.
     pb.environment().keySet().retainAll(List.of("LANG", "LC_ALL", "TMPDIR"));
@@ -103,6 +146,18 @@ public final class Launcher {
     }
     int status;
     try (SignalForwarding forwarding = SignalForwarding.install(process)) {
+      if (cgroups != null && cgroups.limitsPids()) {
+        try {
+          // Init is a JVM with more threads than a small limit allows, and makes some lazily: it has
+          // room while it sets up (Cgroups.create), and the limit tightens the moment it execs the command.
+          awaitExec(process);
+          cgroups.limitPids(0);
+        } catch (RuntimeException e) {
+          process.destroyForcibly();
+          waitFor(process);
+          throw e;
+        }
+      }
       status = waitFor(process);
     } finally {
       // The container's mount namespace is gone with it; the host's overlay mount goes now.
@@ -110,11 +165,50 @@ public final class Launcher {
     }
     // unshare's own failures (no user namespaces, no java) exit 1 like a container could: the marker
     // Init writes first tells them apart.
+    if (!Files.exists(Path.of(container.initSpec() + ".started")) && status == JOIN_FAILED && cgroups != null) {
+      throw LabenvException.failed("container " + container.id().substring(0, 12) + ": cannot join its cgroups "
+          + cgroups.procsFiles());
+    }
     if (!Files.exists(Path.of(container.initSpec() + ".started")) && status < 128) {
       throw LabenvException.failed("container " + container.id().substring(0, 12)
           + ": unshare could not start it (exit status " + status + ")");
     }
     return status;
+  }
+
+  /** The shell that joins the cgroups exits with this when it can't. */
+  static final int JOIN_FAILED = 125;
+
+  /**
+   * Waits until unshare's child, the init JVM, has exec'd the command: it is then down to one thread
+   * (execve ends the others). Polled, so the command runs briefly before the caller acts on it.
+   */
+  private static void awaitExec(Process process) {
+    Path children = Path.of("/proc/" + process.pid() + "/task/" + process.pid() + "/children");
+    long init = -1;
+    boolean wasThreaded = false;
+    while (process.isAlive()) {
+      try {
+        if (init < 0) {
+          String c = Files.readString(children).trim();
+          if (!c.isEmpty()) {
+            init = Long.parseLong(c.split("\\s+")[0]);
+          }
+        } else {
+          String stat = Files.readString(Path.of("/proc/" + init + "/stat"));
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          int threads = Integer.parseInt(f[17]);
+          if (threads > 1) {
+            wasThreaded = true;
+          } else if (wasThreaded) {
+            return;
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        return; // init is gone: nothing left to limit
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+    }
   }
 
   private static int waitFor(Process process) {
