@@ -54,6 +54,10 @@ final class RunCommand extends Verb {
   @Option(names = "--read-only", description = "Mount the container's root filesystem read-only.")
   boolean readOnly;
 
+  @Option(names = "--security-opt", paramLabel = "OPT",
+      description = "seccomp=unconfined (no syscall filter) or no-new-privileges[:true|false] (default true).")
+  List<String> securityOpts = new ArrayList<>();
+
   @Option(names = "--name", paramLabel = "NAME", description = "A name for the container.")
   String name;
 
@@ -76,7 +80,7 @@ final class RunCommand extends Verb {
   @Override
   public Integer call() {
     RunOptions options = new RunOptions(entrypoint, command, environment(), workdir, user, hostname,
-        volumes.stream().map(RunOptions::volume).toList(), network(), readOnly);
+        volumes.stream().map(RunOptions::volume).toList(), network(), readOnly, RunOptions.security(securityOpts));
     Limits limits = limits();
     Image image = images().image(ref);
     Launcher launcher = new Launcher(store());

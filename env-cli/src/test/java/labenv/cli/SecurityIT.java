@@ -44,6 +44,16 @@ class SecurityIT {
   }
 
   @Test
+  void securityOptTurnsTheFilterOffOnlyWhenAskedAndRefusesWhatItDoesNotKnow() throws Exception {
+    Proc off = RunIT.sh("grep -E '^Seccomp:' /proc/self/status", "--security-opt", "seccomp=unconfined");
+    assertEquals(List.of("Seccomp: 0"), off.out().lines().map(s -> s.replaceAll("\\s+", " ")).toList(), off::toString);
+    Proc bad = RunIT.sh("true", "--security-opt", "apparmor=foo");
+    assertEquals(125, bad.code(), bad::toString);
+    assertEquals(1, bad.err().lines().count(), bad::toString);
+    assertTrue(bad.err().contains("--security-opt \"apparmor=foo\""), bad::toString);
+  }
+
+  @Test
   void maskedPathsShowNothingAndReadOnlyPathsRefuseWrites() throws Exception {
     List<String> masked = List.of("/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug",
         "/proc/latency_stats", "/proc/acpi", "/sys/firmware", "/proc/scsi");

@@ -22,13 +22,22 @@ import labenv.image.ImageConfig;
  * @param volumes bind mounts from the host
  * @param network none or host
  * @param readOnly mount the container's root filesystem read-only
+ * @param security the seccomp filter and no_new_privs switches ({@code --security-opt})
  */
 public record RunOptions(String entrypoint, List<String> command, List<String> env, String workdir, String user,
-    String hostname, List<ContainerSpec.Mount> volumes, ContainerSpec.Network network, boolean readOnly) {
+    String hostname, List<ContainerSpec.Mount> volumes, ContainerSpec.Network network, boolean readOnly,
+    ContainerSpec.Security security) {
 
   static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+  /** With the default security: seccomp filter on, no_new_privs on. */
+  public RunOptions(String entrypoint, List<String> command, List<String> env, String workdir, String user,
+      String hostname, List<ContainerSpec.Mount> volumes, ContainerSpec.Network network, boolean readOnly) {
+    this(entrypoint, command, env, workdir, user, hostname, volumes, network, readOnly, ContainerSpec.Security.DEFAULT);
+  }
+
   public RunOptions {
+    security = security == null ? ContainerSpec.Security.DEFAULT : security;
     command = List.copyOf(command);
     env = List.copyOf(env);
     volumes = List.copyOf(volumes);
@@ -73,7 +82,28 @@ public record RunOptions(String entrypoint, List<String> command, List<String> e
       throw LabenvException.badInput("working directory " + cwd + ": not an absolute path");
     }
     return new ContainerSpec(new ContainerSpec.Process(args, envList, cwd, identity.user()),
-        new ContainerSpec.Root(rootfs.toString(), readOnly), host, volumes, network);
+        new ContainerSpec.Root(rootfs.toString(), readOnly), host, volumes, network, security);
+  }
+
+  /**
+   * Applies {@code --security-opt} values, as docker spells them: {@code seccomp=unconfined},
+   * {@code no-new-privileges} (optionally {@code :true|:false} or {@code =true|=false}).
+   */
+  public static ContainerSpec.Security security(List<String> opts) {
+    boolean seccomp = ContainerSpec.Security.DEFAULT.seccomp();
+    boolean noNewPrivileges = ContainerSpec.Security.DEFAULT.noNewPrivileges();
+    for (String opt : opts) {
+      String o = opt.trim();
+      if (o.equals("seccomp=unconfined") || o.equals("seccomp:unconfined")) {
+        seccomp = false;
+      } else if (o.matches("no-new-privileges([:=](true|false))?")) {
+        noNewPrivileges = !o.endsWith("false");
+      } else {
+        throw LabenvException.badInput("--security-opt \"" + opt
+            + "\": expected seccomp=unconfined or no-new-privileges[:true|false]");
+      }
+    }
+    return new ContainerSpec.Security(seccomp, noNewPrivileges);
   }
 
   private static void put(Map<String, String> vars, String entry) {
