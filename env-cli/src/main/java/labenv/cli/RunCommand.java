@@ -96,12 +96,12 @@ final class RunCommand extends Verb {
     ContainerSpec.Security security = RunOptions.security(securityOpts);
     ContainerSpec.Network net = network();
     Limits limits = limits();
-    // Named volumes are created only once everything given parses.
+    Image image = images().image(ref);
+    // Named volumes are created only once everything given parses and the image is found.
     Volumes store = new Volumes(store());
     List<ContainerSpec.Mount> resolved = all.stream().map(store::resolve).toList();
     RunOptions options = new RunOptions(entrypoint, command, environment(), workdir, user, hostname,
         resolved, net, readOnly, security);
-    Image image = images().image(ref);
     Launcher launcher = new Launcher(store());
     Container container = launcher.create(image, options, name, progress());
     try {
