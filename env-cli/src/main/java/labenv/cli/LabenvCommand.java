@@ -34,6 +34,7 @@ import picocli.CommandLine.Spec;
         SaveCommand.class,
         UnpackCommand.class,
         RunCommand.class,
+        VolumeCommand.class,
         CompletionCommand.class,
     })
 public final class LabenvCommand implements Callable<Integer> {

@@ -12,6 +12,7 @@ import labenv.container.ContainerSpec;
 import labenv.container.Launcher;
 import labenv.container.Limits;
 import labenv.container.RunOptions;
+import labenv.container.Volumes;
 import labenv.store.Image;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -45,8 +46,17 @@ final class RunCommand extends Verb {
   @Option(names = "--hostname", paramLabel = "NAME", description = "The container's hostname.")
   String hostname;
 
-  @Option(names = {"-v", "--volume"}, paramLabel = "HOST:CONTAINER[:ro|rw]", description = "Bind-mount a host path.")
+  @Option(names = {"-v", "--volume"}, paramLabel = "HOST|NAME:CONTAINER[:ro|rw]",
+      description = "Bind-mount a host path (absolute) or a named volume (created when missing).")
   List<String> volumes = new ArrayList<>();
+
+  @Option(names = "--mount", paramLabel = "type=bind|volume|tmpfs,...",
+      description = "type=bind|volume|tmpfs,source=SRC,target=/PATH[,readonly][,tmpfs-size=BYTES][,tmpfs-mode=OCTAL]")
+  List<String> mounts = new ArrayList<>();
+
+  @Option(names = "--tmpfs", paramLabel = "PATH[:OPTS]",
+      description = "A fresh tmpfs at PATH (nosuid,nodev; mode 1777 unless OPTS give one, e.g. size=64m,mode=755).")
+  List<String> tmpfs = new ArrayList<>();
 
   @Option(names = "--network", paramLabel = "none|host", description = "none (default: loopback only) or host.")
   String network = "none";
@@ -79,10 +89,19 @@ final class RunCommand extends Verb {
 
   @Override
   public Integer call() {
-    RunOptions options = new RunOptions(entrypoint, command, environment(), workdir, user, hostname,
-        volumes.stream().map(RunOptions::volume).toList(), network(), readOnly, RunOptions.security(securityOpts));
+    List<ContainerSpec.Mount> all = new ArrayList<>();
+    volumes.stream().map(RunOptions::volume).forEach(all::add);
+    mounts.stream().map(RunOptions::mount).forEach(all::add);
+    tmpfs.stream().map(RunOptions::tmpfs).forEach(all::add);
+    ContainerSpec.Security security = RunOptions.security(securityOpts);
+    ContainerSpec.Network net = network();
     Limits limits = limits();
     Image image = images().image(ref);
+    // Named volumes are created only once everything given parses and the image is found.
+    Volumes store = new Volumes(store());
+    List<ContainerSpec.Mount> resolved = all.stream().map(store::resolve).toList();
+    RunOptions options = new RunOptions(entrypoint, command, environment(), workdir, user, hostname,
+        resolved, net, readOnly, security);
     Launcher launcher = new Launcher(store());
     Container container = launcher.create(image, options, name, progress());
     try {

@@ -194,7 +194,7 @@ class RunIT {
   void badInputIsOneLineAndExit125AndLeavesNothingBehind() throws Exception {
     String mountsBefore = Files.readString(Path.of("/proc/self/mountinfo"));
     for (String[] args : List.of(new String[] {"--rm", "nosuch:1", "true"},
-        new String[] {"--rm", "-v", "relative:/x", IMAGE, "echo"},
+        new String[] {"--rm", "-v", "./relative:/x", IMAGE, "echo"},
         new String[] {"--rm", "-v", "/tmp:/x:rx", IMAGE, "echo"},
         new String[] {"--rm", IMAGE},
         new String[] {"--rm", "--bogus", IMAGE, "echo"})) {

@@ -59,6 +59,11 @@ public record ContainerSpec(Process process, Root root, String hostname, List<Mo
       return new Mount(destination, "bind", source, List.of("rbind", readOnly ? "ro" : "rw"));
     }
 
+    /** A fresh, empty tmpfs; {@code options} as mount(8) spells them for tmpfs ({@code size=}, {@code mode=}). */
+    public static Mount tmpfs(String destination, List<String> options) {
+      return new Mount(destination, "tmpfs", "tmpfs", options);
+    }
+
     public boolean isReadOnly() {
       return options.contains("ro");
     }

@@ -114,7 +114,10 @@ public record RunOptions(String entrypoint, List<String> command, List<String> e
     vars.put(entry.substring(0, eq), entry.substring(eq + 1));
   }
 
-  /** Parses {@code -v HOST:CONTAINER[:ro|rw]}; the host path must exist, both must be absolute. */
+  /**
+   * Parses {@code -v HOST:CONTAINER[:ro|rw]}; the host path must exist, both must be absolute. A HOST without
+   * a '/' names a volume (type {@code volume}, for {@link Volumes#resolve}).
+   */
   public static ContainerSpec.Mount volume(String spec) {
     String[] parts = spec.split(":", -1);
     if (parts.length < 2 || parts.length > 3 || parts[0].isEmpty() || parts[1].isEmpty()) {
@@ -127,6 +130,16 @@ public record RunOptions(String entrypoint, List<String> command, List<String> e
       }
       ro = parts[2].equals("ro");
     }
+    if (parts[0].indexOf('/') < 0) {
+      if (!Volumes.isValidName(parts[0])) {
+        throw LabenvException.badInput("volume \"" + spec + "\": \"" + parts[0]
+            + "\" is neither an absolute host path nor a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)");
+      }
+      if (!parts[1].startsWith("/")) {
+        throw LabenvException.badInput("volume \"" + spec + "\": the container path must be absolute");
+      }
+      return Volumes.mount(parts[0], Path.of(parts[1]).normalize().toString(), ro);
+    }
     Path host = Path.of(parts[0]);
     if (!host.isAbsolute() || !parts[1].startsWith("/")) {
       throw LabenvException.badInput("volume \"" + spec + "\": both paths must be absolute");
@@ -135,5 +148,126 @@ public record RunOptions(String entrypoint, List<String> command, List<String> e
       throw LabenvException.badInput("volume \"" + spec + "\": " + host + ": no such file or directory");
     }
     return ContainerSpec.Mount.bind(host.normalize().toString(), Path.of(parts[1]).normalize().toString(), ro);
+  }
+
+  private static final java.util.regex.Pattern TMPFS_OPTION =
+      java.util.regex.Pattern.compile("ro|rw|noexec|exec|nosuid|nodev|size=[0-9]+[kmgKMG%]?|mode=[0-7]{3,4}"
+          + "|nr_inodes=[0-9]+[kmgKMG]?|uid=[0-9]+|gid=[0-9]+");
+
+  /** Parses {@code --tmpfs PATH[:OPTS]}, OPTS as mount(8) spells them for tmpfs, comma-separated. */
+  public static ContainerSpec.Mount tmpfs(String spec) {
+    int colon = spec.indexOf(':');
+    String dest = colon < 0 ? spec : spec.substring(0, colon);
+    if (!dest.startsWith("/")) {
+      throw LabenvException.badInput("--tmpfs \"" + spec + "\": expected an absolute PATH[:OPTIONS]");
+    }
+    List<String> options = new ArrayList<>();
+    if (colon >= 0) {
+      for (String o : spec.substring(colon + 1).split(",", -1)) {
+        if (!TMPFS_OPTION.matcher(o).matches()) {
+          throw LabenvException.badInput("--tmpfs \"" + spec + "\": unsupported option \"" + o + "\"");
+        }
+        options.add(o);
+      }
+    }
+    return ContainerSpec.Mount.tmpfs(Path.of(dest).normalize().toString(), options);
+  }
+
+  /**
+   * Parses {@code --mount type=bind|volume|tmpfs,source=…,target=…[,readonly][,tmpfs-size=…][,tmpfs-mode=…]}
+   * (Docker's keys and aliases). A volume comes back as type {@code volume} with the volume's name as source,
+   * for {@link Volumes#resolve} to turn into a bind of its data.
+   */
+  public static ContainerSpec.Mount mount(String spec) {
+    Map<String, String> kv = new LinkedHashMap<>();
+    boolean readOnly = false;
+    for (String field : spec.split(",", -1)) {
+      int eq = field.indexOf('=');
+      String key = eq < 0 ? field : field.substring(0, eq);
+      String value = eq < 0 ? null : field.substring(eq + 1);
+      key = switch (key) {
+        case "src" -> "source";
+        case "dst", "destination" -> "target";
+        case "ro" -> "readonly";
+        default -> key;
+      };
+      switch (key) {
+        case "readonly" -> {
+          if (value != null && !value.equals("true") && !value.equals("false") && !value.equals("1")
+              && !value.equals("0")) {
+            throw badMount(spec, "readonly=" + value + " is not true or false");
+          }
+          readOnly = value == null || value.equals("true") || value.equals("1");
+        }
+        case "type", "source", "target", "tmpfs-size", "tmpfs-mode" -> {
+          if (value == null || value.isEmpty()) {
+            throw badMount(spec, key + " needs a value");
+          }
+          if (kv.put(key, value) != null) {
+            throw badMount(spec, key + " given twice");
+          }
+        }
+        default -> throw badMount(spec, "unknown key \"" + key + "\"");
+      }
+    }
+    String type = kv.get("type");
+    String target = kv.get("target");
+    String source = kv.get("source");
+    if (type == null) {
+      throw badMount(spec, "type= is required (bind, volume or tmpfs)");
+    }
+    if (target == null || !target.startsWith("/")) {
+      throw badMount(spec, "target= must be an absolute path");
+    }
+    target = Path.of(target).normalize().toString();
+    if (!type.equals("tmpfs") && (kv.containsKey("tmpfs-size") || kv.containsKey("tmpfs-mode"))) {
+      throw badMount(spec, "tmpfs-size and tmpfs-mode are for type=tmpfs");
+    }
+    switch (type) {
+      case "bind" -> {
+        if (source == null || !source.startsWith("/")) {
+          throw badMount(spec, "source= must be an absolute host path");
+        }
+        if (!java.nio.file.Files.exists(Path.of(source))) {
+          throw badMount(spec, source + ": no such file or directory");
+        }
+        return ContainerSpec.Mount.bind(Path.of(source).normalize().toString(), target, readOnly);
+      }
+      case "volume" -> {
+        if (source == null || !Volumes.isValidName(source)) {
+          throw badMount(spec, "source= must be a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)");
+        }
+        return Volumes.mount(source, target, readOnly);
+      }
+      case "tmpfs" -> {
+        if (source != null) {
+          throw badMount(spec, "a tmpfs has no source");
+        }
+        List<String> options = new ArrayList<>();
+        if (readOnly) {
+          options.add("ro");
+        }
+        String size = kv.get("tmpfs-size");
+        if (size != null) {
+          if (!size.matches("[0-9]+")) {
+            throw badMount(spec, "tmpfs-size=" + size + " is not a number of bytes");
+          }
+          options.add("size=" + size);
+        }
+        String mode = kv.get("tmpfs-mode");
+        if (mode != null) {
+          if (!mode.matches("[0-7]{1,4}")) {
+            throw badMount(spec, "tmpfs-mode=" + mode + " is not an octal mode");
+          }
+          options.add("mode=" + mode);
+        }
+        return ContainerSpec.Mount.tmpfs(target, options);
+      }
+      default -> throw badMount(spec, "type \"" + type + "\" is not bind, volume or tmpfs");
+    }
+  }
+
+  private static LabenvException badMount(String spec, String why) {
+    return LabenvException.badInput("--mount \"" + spec + "\": " + why);
   }
 }

@@ -182,11 +182,40 @@ public final class Init {
   }
 
   private static void volume(int rootFd, ContainerSpec.Mount m) {
+    if (m.type().equals("tmpfs")) {
+      tmpfs(rootFd, m);
+      return;
+    }
     boolean dir = Files.isDirectory(Path.of(m.source()));
     mountIn(rootFd, m.destination(), dir, m.source(), null, Libc.MS_BIND | Libc.MS_REC, null);
     if (m.isReadOnly()) {
       remountReadOnlyIn(rootFd, m.destination());
     }
+  }
+
+  /**
+   * A fresh tmpfs, always nosuid and nodev; flag options become mount flags, the rest (size=, mode=) the data,
+   * world-writable and sticky like /tmp unless a mode is given.
+   */
+  private static void tmpfs(int rootFd, ContainerSpec.Mount m) {
+    long flags = Libc.MS_NOSUID | Libc.MS_NODEV;
+    StringBuilder data = new StringBuilder();
+    boolean mode = false;
+    for (String o : m.options()) {
+      switch (o) {
+        case "ro" -> flags |= Libc.MS_RDONLY;
+        case "noexec" -> flags |= Libc.MS_NOEXEC;
+        case "rw", "nosuid", "nodev", "exec" -> { }
+        default -> {
+          mode |= o.startsWith("mode=");
+          data.append(data.length() == 0 ? "" : ",").append(o);
+        }
+      }
+    }
+    if (!mode) {
+      data.append(data.length() == 0 ? "" : ",").append("mode=1777");
+    }
+    mountIn(rootFd, m.destination(), true, "tmpfs", "tmpfs", flags, data.toString());
   }
 
   /**

@@ -95,9 +95,48 @@ class RunOptionsTest {
     assertEquals(ContainerSpec.Mount.bind(rootfs.toString(), "/data", true), m);
     assertTrue(m.isReadOnly());
     assertEquals(List.of("rbind", "rw"), RunOptions.volume(rootfs + ":/data").options());
-    for (String bad : List.of("x", rootfs + ":", ":/d", "rel:/d", rootfs + ":rel", rootfs + ":/d:rx",
+    for (String bad : List.of("x", rootfs + ":", ":/d", "./rel:/d", "-bad:/d", "vol:rel", rootfs + ":rel", rootfs + ":/d:rx",
         rootfs.resolve("missing") + ":/d", rootfs + ":/d:ro:x")) {
       LabenvException e = assertThrows(LabenvException.class, () -> RunOptions.volume(bad), bad);
+      assertEquals(LabenvException.Kind.BAD_INPUT, e.kind(), bad);
+    }
+  }
+
+  @Test
+  void aSourceWithoutASlashIsANamedVolume() {
+    assertEquals(Volumes.mount("cache.1", "/c", true), RunOptions.volume("cache.1:/c/:ro"));
+    assertEquals(new ContainerSpec.Mount("/c", "volume", "cache", List.of("rbind", "rw")),
+        RunOptions.volume("cache:/c"));
+  }
+
+  @Test
+  void mountsParseDockersKeysAndRefuseMalformedOnes() {
+    assertEquals(ContainerSpec.Mount.bind(rootfs.toString(), "/b", true),
+        RunOptions.mount("type=bind,source=" + rootfs + ",target=/b,readonly"));
+    assertEquals(ContainerSpec.Mount.bind(rootfs.toString(), "/b", false),
+        RunOptions.mount("type=bind,src=" + rootfs + ",dst=/b,ro=false"));
+    assertEquals(Volumes.mount("v", "/v", true), RunOptions.mount("type=volume,source=v,destination=/v,ro=true"));
+    assertEquals(ContainerSpec.Mount.tmpfs("/t", List.of("size=4096", "mode=700")),
+        RunOptions.mount("type=tmpfs,target=/t,tmpfs-size=4096,tmpfs-mode=700"));
+    assertEquals(ContainerSpec.Mount.tmpfs("/t", List.of("ro")), RunOptions.mount("type=tmpfs,target=/t,readonly"));
+    for (String bad : List.of("", "type=bind", "type=bind,target=/x", "type=bind,source=rel,target=/x",
+        "type=tmpfs,source=x,target=/x", "type=tmpfs,target=/x,tmpfs-size=1m", "type=tmpfs,target=/x,tmpfs-mode=9",
+        "type=volume,source=a/b,target=/x", "type=volume,target=/x,tmpfs-size=1", "type=nfs,target=/x",
+        "type=tmpfs,target=/x,type=bind", "type=tmpfs,target=/x,readonly=maybe", "type=tmpfs,target=/x,x=1",
+        "type=tmpfs,target=")) {
+      LabenvException e = assertThrows(LabenvException.class, () -> RunOptions.mount(bad), bad);
+      assertEquals(LabenvException.Kind.BAD_INPUT, e.kind(), bad);
+      assertTrue(e.getMessage().startsWith("--mount \"" + bad + "\": "), e.getMessage());
+    }
+  }
+
+  @Test
+  void tmpfsTakesMountOptions() {
+    assertEquals(ContainerSpec.Mount.tmpfs("/t", List.of()), RunOptions.tmpfs("/t/"));
+    assertEquals(ContainerSpec.Mount.tmpfs("/t", List.of("size=64m", "mode=755", "noexec")),
+        RunOptions.tmpfs("/t:size=64m,mode=755,noexec"));
+    for (String bad : List.of("t", "/t:suid", "/t:size=lots", "/t:", "/t:mode=9")) {
+      LabenvException e = assertThrows(LabenvException.class, () -> RunOptions.tmpfs(bad), bad);
       assertEquals(LabenvException.Kind.BAD_INPUT, e.kind(), bad);
     }
   }
