@@ -75,6 +75,7 @@ public final class LabenvCommand implements Callable<Integer> {
   }
 
   ImageStore images() {
-    return new ImageStore(store());
+    // Containers keep their images' blobs and unpacked layers alive while they exist.
+    return new ImageStore(store(), java.util.List.of(labenv.container.Launcher.gcRoots(store())));
   }
 }

@@ -29,6 +29,9 @@ public final class Launcher {
   static final List<String> INIT_JVM_FLAGS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto",
       "-XX:-UsePerfData", "-Xss512k");
 
+  /** In each container's directory: the descriptor of the image it runs, a garbage-collection root. */
+  static final String IMAGE_FILE = "image.json";
+
   private final ContentStore store;
 
   public Launcher(ContentStore store) {
@@ -42,6 +45,9 @@ public final class Launcher {
     try {
       Files.createDirectories(dir.getParent());
       Files.createDirectory(dir);
+      // First, before any layer is unpacked: while this file exists, prune keeps the image's blobs
+      // and unpacked layers, even if the image itself is removed (see gcRoots).
+      labenv.store.AtomicFile.write(dir.resolve(IMAGE_FILE), Json.canonical(image.descriptor()));
     } catch (IOException e) {
       throw LabenvException.failed("cannot create container directory " + dir + ": " + e.getMessage(), e);
     }
@@ -292,5 +298,31 @@ public final class Launcher {
     } catch (IOException e) {
       throw LabenvException.failed("cannot remove container directory " + dir + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The images of every container in the store, as roots for {@code prune} and {@code rmi}: a
+   * container's layers stay while the container does, whatever happens to its image's names.
+   */
+  public static labenv.store.GcRoots gcRoots(ContentStore store) {
+    return () -> {
+      Path containers = store.root().resolve(ContentStore.CONTAINERS_DIR);
+      List<labenv.image.Descriptor> roots = new ArrayList<>();
+      if (!Files.isDirectory(containers)) {
+        return roots;
+      }
+      try (var dirs = Files.newDirectoryStream(containers)) {
+        for (Path d : dirs) {
+          Path f = d.resolve(IMAGE_FILE);
+          if (Files.isRegularFile(f)) {
+            roots.add(Json.parse(Files.readAllBytes(f), labenv.image.Descriptor.class, f.toString()));
+          }
+        }
+      } catch (IOException e) {
+        // Collecting without knowing what containers hold could delete their layers: refuse.
+        throw LabenvException.failed("cannot read " + containers + ": " + e.getMessage(), e);
+      }
+      return roots;
+    };
   }
 }
