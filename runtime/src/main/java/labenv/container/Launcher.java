@@ -13,9 +13,6 @@ import java.util.Optional;
 import labenv.LabenvException;
 import labenv.Progress;
 import labenv.image.Json;
-import java.nio.file.FileVisitResult;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import labenv.linux.Libc;
 import labenv.store.ContentStore;
 import labenv.store.Image;
@@ -264,40 +261,8 @@ public final class Launcher {
   }
 
   private static void remove(Path dir) {
-    if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    try {
-      // Symlinks are deleted, never followed; read-only directories from the image are opened up first.
-      Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-        @Override
-        public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) throws IOException {
-          if (!Files.isWritable(d) || !Files.isExecutable(d)) {
-            d.toFile().setWritable(true, true);
-            d.toFile().setExecutable(true, true);
-            d.toFile().setReadable(true, true);
-          }
-          return FileVisitResult.CONTINUE;
-        }
-
-        @Override
-        public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
-          Files.delete(f);
-          return FileVisitResult.CONTINUE;
-        }
-
-        @Override
-        public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-          if (e != null) {
-            throw e;
-          }
-          Files.delete(d);
-          return FileVisitResult.CONTINUE;
-        }
-      });
-    } catch (IOException e) {
-      throw LabenvException.failed("cannot remove container directory " + dir + ": " + e.getMessage(), e);
-    }
+    // The applier's removal: fd-based, never follows a symlink, opens up read-only directories.
+    new labenv.layer.LayerApplier().remove(dir);
   }
 
   /**

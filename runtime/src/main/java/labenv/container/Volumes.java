@@ -3,12 +3,9 @@ package labenv.container;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -146,30 +143,8 @@ public final class Volumes {
     try {
       Files.move(home, aside);
       AtomicFile.syncDirectory(dir);
-      Files.walkFileTree(aside, new SimpleFileVisitor<>() {
-        @Override
-        public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) throws IOException {
-          // A directory the container made read-only must still be emptied.
-          d.toFile().setWritable(true, true);
-          d.toFile().setExecutable(true, true);
-          return FileVisitResult.CONTINUE;
-        }
-
-        @Override
-        public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
-          Files.delete(f);
-          return FileVisitResult.CONTINUE;
-        }
-
-        @Override
-        public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-          if (e != null) {
-            throw e;
-          }
-          Files.delete(d);
-          return FileVisitResult.CONTINUE;
-        }
-      });
+      // The applier's removal: fd-based, never follows a symlink, opens up read-only directories.
+      new labenv.layer.LayerApplier().remove(aside);
     } catch (IOException e) {
       throw LabenvException.failed("volume " + name + ": cannot remove " + home + ": " + e.getMessage(), e);
     }
