@@ -103,7 +103,7 @@ final class RunCommand extends Verb {
     RunOptions options = new RunOptions(entrypoint, command, environment(), workdir, user, hostname,
         resolved, net, readOnly, security);
     Launcher launcher = new Launcher(store());
-    Container container = launcher.create(image, options, name, progress());
+    Container container = launcher.create(image, options, name);
     try {
       Launcher.Exit exit = launcher.start(container, limits);
       if (exit.oomKilled()) {

@@ -58,15 +58,10 @@ class RunIT {
   }
 
   static Proc exec(List<String> cmd) throws IOException, InterruptedException {
-    ProcessBuilder pb = new ProcessBuilder(cmd);
-    pb.environment().put("LABENV_HOME", home.toString());
-    Path out = Files.createTempFile("out", ".txt");
-    Path err = Files.createTempFile("err", ".txt");
-    pb.redirectOutput(out.toFile()).redirectError(err.toFile());
-    Process p = pb.start();
-    assertTrue(p.waitFor(120, TimeUnit.SECONDS), "timed out: " + cmd);
-    return new Proc(p.exitValue(), Files.readString(out), Files.readString(err));
+    CliProcessIT.Proc p = CliProcessIT.exec(cmd, home);
+    return new Proc(p.code(), p.out(), p.err());
   }
+
 
   static Proc run(String... args) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(List.of("java", "-jar", JAR.toString(), "run"));
@@ -210,9 +205,17 @@ class RunIT {
 
   @Test
   void sigtermReachesTheContainer() throws Exception {
-    Path data = Files.createDirectories(tmp.resolve("sig"));
+    Process p = startUntilReady("sig", "trap 'exit 3' TERM; touch /data/ready; while :; do sleep 0.1; done");
+    p.destroy();
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(3, p.exitValue(), () -> read(tmp.resolve("log")));
+  }
+
+  /** Starts {@code run --rm IMAGE sh -c script} with a volume at /data, and waits until it touches /data/ready. */
+  private Process startUntilReady(String name, String script) throws Exception {
+    Path data = Files.createDirectories(tmp.resolve(name));
     ProcessBuilder pb = new ProcessBuilder("java", "-jar", JAR.toString(), "run", "--rm", "-v", data + ":/data",
-        IMAGE, "sh", "-c", "trap 'exit 3' TERM; touch /data/ready; while :; do sleep 0.1; done");
+        IMAGE, "sh", "-c", script);
     pb.environment().put("LABENV_HOME", home.toString());
     pb.redirectErrorStream(true).redirectOutput(tmp.resolve("log").toFile());
     Process p = pb.start();
@@ -220,9 +223,7 @@ class RunIT {
       Thread.sleep(50);
     }
     assertTrue(Files.exists(data.resolve("ready")), () -> "never started: " + read(tmp.resolve("log")));
-    p.destroy();
-    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-    assertEquals(3, p.exitValue(), () -> read(tmp.resolve("log")));
+    return p;
   }
 
   /** The same container, started by an unprivileged user: a user namespace maps them to root inside. */
@@ -257,16 +258,7 @@ class RunIT {
   /** A pid 1 without a handler ignores SIGTERM; the second one labenv gets is a SIGKILL: 128+9. */
   @Test
   void aSecondSignalKillsAndTheStatusIs128PlusTheSignal() throws Exception {
-    Path data = Files.createDirectories(tmp.resolve("sig2"));
-    ProcessBuilder pb = new ProcessBuilder("java", "-jar", JAR.toString(), "run", "--rm", "-v", data + ":/data",
-        IMAGE, "sh", "-c", "touch /data/ready; while :; do sleep 0.1; done");
-    pb.environment().put("LABENV_HOME", home.toString());
-    pb.redirectErrorStream(true).redirectOutput(tmp.resolve("log").toFile());
-    Process p = pb.start();
-    for (int i = 0; i < 300 && !Files.exists(data.resolve("ready")); i++) {
-      Thread.sleep(50);
-    }
-    assertTrue(Files.exists(data.resolve("ready")), () -> "never started: " + read(tmp.resolve("log")));
+    Process p = startUntilReady("sig2", "touch /data/ready; while :; do sleep 0.1; done");
     p.destroy();
     assertFalse(p.waitFor(1, TimeUnit.SECONDS), "pid 1 has no handler for SIGTERM");
     p.destroy();

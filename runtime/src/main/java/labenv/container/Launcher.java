@@ -11,7 +11,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import labenv.LabenvException;
-import labenv.Progress;
 import labenv.image.Json;
 import labenv.linux.Libc;
 import labenv.store.ContentStore;
@@ -36,7 +35,7 @@ public final class Launcher {
   }
 
   /** Makes a new container directory with its root filesystem (overlay or copy) and its spec. */
-  public Container create(Image image, RunOptions options, String name, Progress progress) {
+  public Container create(Image image, RunOptions options, String name) {
     String id = HexFormat.of().formatHex(random());
     Path dir = store.root().resolve(ContentStore.CONTAINERS_DIR).resolve(id);
     try {
@@ -109,22 +108,10 @@ public final class Launcher {
     if (!limits.any()) {
       return new Exit(run(container, null), false);
     }
-    Cgroups cgroups = Cgroups.create(container.id(), limits);
-    int status;
-    boolean oom;
-    try {
-      status = run(container, cgroups);
-      oom = cgroups.oomKilled();
-    } catch (RuntimeException e) {
-      try {
-        cgroups.close();
-      } catch (RuntimeException suppressed) {
-        e.addSuppressed(suppressed);
-      }
-      throw e;
+    try (Cgroups cgroups = Cgroups.create(container.id(), limits)) {
+      int status = run(container, cgroups);
+      return cgroups.oomKilled() ? new Exit(137, true) : new Exit(status, false);
     }
-    cgroups.close();
-    return oom ? new Exit(137, true) : new Exit(status, false);
   }
 
   private int run(Container container, Cgroups cgroups) {
