@@ -34,6 +34,12 @@ import picocli.CommandLine.Spec;
         SaveCommand.class,
         UnpackCommand.class,
         RunCommand.class,
+        PsCommand.class,
+        LogsCommand.class,
+        StopCommand.class,
+        KillCommand.class,
+        RmCommand.class,
+        WaitCommand.class,
         VolumeCommand.class,
         CompletionCommand.class,
     })

@@ -8,6 +8,10 @@ import java.util.ArrayList;
 import java.util.List;
 import labenv.LabenvException;
 import labenv.container.Container;
+import labenv.container.ContainerState;
+import labenv.container.Containers;
+import labenv.container.Monitor;
+import labenv.linux.Pty;
 import labenv.container.ContainerSpec;
 import labenv.container.Launcher;
 import labenv.container.Limits;
@@ -26,6 +30,16 @@ import picocli.CommandLine.Parameters;
 final class RunCommand extends Verb {
   @Option(names = "--rm", description = "Remove the container when it exits.")
   boolean remove;
+
+  @Option(names = {"-d", "--detach"},
+      description = "Run in the background: print the container id; output goes to its log (labenv logs).")
+  boolean detach;
+
+  @Option(names = {"-i", "--interactive"}, description = "Keep stdin open (without it the command reads /dev/null).")
+  boolean interactive;
+
+  @Option(names = {"-t", "--tty"}, description = "Give the command a pseudo-terminal (with -i: a raw, interactive one).")
+  boolean tty;
 
   @Option(names = {"-e", "--env"}, paramLabel = "KEY[=VALUE]",
       description = "Set an environment variable (KEY alone: its value here).")
@@ -103,19 +117,58 @@ final class RunCommand extends Verb {
     RunOptions options = new RunOptions(entrypoint, command, environment(), workdir, user, hostname,
         resolved, net, readOnly, security);
     Launcher launcher = new Launcher(store());
+    Containers containers = containers();
     Container container = launcher.create(image, options, name);
-    try {
-      Launcher.Exit exit = launcher.start(container, limits);
-      if (exit.oomKilled()) {
-        System.err.println("labenv: container " + container.id().substring(0, 12) + ": killed: out of memory (limit "
-            + Limits.bytes(limits.memoryBytes()) + ")");
-      }
-      return exit.status();
-    } finally {
-      if (remove) {
-        launcher.remove(container);
-      }
+    ContainerState state = ContainerState.created(container, ref, image.descriptor().digest().toString(), remove,
+        detach, tty, List.of(), limits);
+    containers.write(state);
+    if (detach) {
+      return detached(containers, state);
     }
+    Launcher.Exit exit;
+    if (tty) {
+      try (Pty pty = Pty.open(); TerminalRelay relay = TerminalRelay.start(pty, interactive)) {
+        exit = Monitor.supervise(containers, launcher, container, state, Launcher.Stdio.terminal(pty));
+      }
+    } else {
+      exit = Monitor.supervise(containers, launcher, container, state, Launcher.Stdio.inherit(interactive));
+    }
+    if (exit.oomKilled()) {
+      System.err.println("labenv: container " + container.id().substring(0, 12) + ": killed: out of memory (limit "
+          + Limits.bytes(limits.memoryBytes()) + ")");
+    }
+    return exit.status();
+  }
+
+  /**
+   * Hands the container to a monitor process and returns once its command runs, printing its id, as docker does.
+   * A command that could not start (not found: 127, not executable: 126, setup failed: 125) is reported with
+   * init's reason from the log, and the container is removed: nothing is left behind.
+   */
+  private int detached(Containers containers, ContainerState created) {
+    ContainerState s = Monitor.startDetached(containers, store().root(), created);
+    if (s.status() == ContainerState.Status.exited && s.startedAt() == null) {
+      String reason = s.error();
+      try {
+        List<String> lines = Files.readAllLines(containers.log(s.id()), StandardCharsets.ISO_8859_1);
+        for (String l : lines) {
+          if (l.contains(" stderr ") && l.contains("labenv: ")) {
+            reason = l.substring(l.indexOf("labenv: ") + "labenv: ".length());
+          }
+        }
+      } catch (IOException e) {
+        // the state's error is all we have
+      }
+      if (!s.autoRemove()) {
+        containers.remove(s);
+      }
+      err().println("labenv: " + reason);
+      err().flush();
+      return s.exitCode() == null || s.exitCode() == 0 ? ExitCode.RUNTIME_FAILED : s.exitCode();
+    }
+    out().println(s.id());
+    out().flush();
+    return ExitCode.OK;
   }
 
   private Limits limits() {

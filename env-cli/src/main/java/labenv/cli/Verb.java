@@ -22,6 +22,28 @@ abstract class Verb implements Callable<Integer> {
     return root.images();
   }
 
+  labenv.container.Containers containers() {
+    return new labenv.container.Containers(store());
+  }
+
+  /**
+   * Runs {@code action} on each of several containers (or images) named on the command line, as docker does: a
+   * failure is one line on stderr and does not stop the others; returns the worst exit code.
+   */
+  int each(java.util.List<String> refs, java.util.function.Consumer<String> action) {
+    int status = ExitCode.OK;
+    for (String ref : refs) {
+      try {
+        action.accept(ref);
+      } catch (labenv.LabenvException e) {
+        err().println("labenv: " + e.getMessage());
+        err().flush();
+        status = Math.max(status, e.exitCode());
+      }
+    }
+    return status;
+  }
+
   PrintWriter out() {
     return root.out;
   }

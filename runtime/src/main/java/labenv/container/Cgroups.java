@@ -195,6 +195,22 @@ public final class Cgroups implements AutoCloseable {
     }
   }
 
+  /**
+   * Removes groups another process made (its container is gone; see {@link Containers#reconcile}), best effort:
+   * one still in use stays.
+   */
+  static void removeGroups(List<Path> dirs) {
+    for (Path g : dirs) {
+      if (Files.isDirectory(g) && rmdir(g)) {
+        try {
+          Files.deleteIfExists(g.getParent());
+        } catch (IOException e) {
+          // another container's group is in it
+        }
+      }
+    }
+  }
+
   private static boolean rmdir(Path dir) {
     long deadline = System.nanoTime() + 3_000_000_000L;
     while (true) {

@@ -8,6 +8,6 @@ import java.nio.file.Path;
  */
 public record Container(String id, String name, Path dir, ContainerSpec spec, Rootfs rootfs) {
   public Path initSpec() {
-    return dir.resolve("init.spec");
+    return dir.resolve(Launcher.INIT_SPEC);
   }
 }

@@ -27,6 +27,8 @@ public final class Launcher {
 
   /** In each container's directory: the descriptor of the image it runs, a garbage-collection root. */
   static final String IMAGE_FILE = "image.json";
+  /** In each container's directory: the spec in the compact form {@link labenv.linux.Init} reads. */
+  static final String INIT_SPEC = "init.spec";
 
   private final ContentStore store;
 
@@ -47,6 +49,14 @@ public final class Launcher {
     } catch (IOException e) {
       throw LabenvException.failed("cannot create container directory " + dir + ": " + e.getMessage(), e);
     }
+    if (name != null) {
+      try {
+        new Containers(store).claimName(name, id);
+      } catch (RuntimeException e) {
+        remove(dir);
+        throw e;
+      }
+    }
     Container container = null;
     Rootfs rootfs = null;
     try {
@@ -60,25 +70,21 @@ public final class Launcher {
           Files.newOutputStream(container.initSpec())))) {
         spec.write(out);
       }
-      if (name != null) {
-        Files.writeString(dir.resolve("name"), name + "\n");
-      }
       return container;
     } catch (IOException e) {
-      release(rootfs);
-      remove(dir);
+      abandon(rootfs, dir, id, name);
       throw LabenvException.failed("cannot write container " + id + ": " + e.getMessage(), e);
     } catch (RuntimeException e) {
-      release(rootfs);
-      remove(dir);
+      abandon(rootfs, dir, id, name);
       throw e;
     }
   }
 
-  private static void release(Rootfs rootfs) {
+  private void abandon(Rootfs rootfs, Path dir, String id, String name) {
     if (rootfs != null) {
       rootfs.release();
     }
+    new Containers(store).discard(id, name);
   }
 
   private static byte[] random() {
@@ -93,28 +99,55 @@ public final class Launcher {
    * a second one kills it.
    */
   public int start(Container container) {
-    return start(container, Limits.NONE).status();
+    return start(container, Limits.NONE, Stdio.inherit(true), Started.IGNORE).status();
   }
 
   /** How a container ended: its exit status, and whether the OOM killer killed a process of it. */
   public record Exit(int status, boolean oomKilled) {}
 
+  /** Told once the container's command runs: its pid on the host, and the cgroups it is in. */
+  public interface Started {
+    Started IGNORE = (pid, startTime, cgroups) -> { };
+
+    void started(long pid, long startTime, List<Path> cgroups);
+  }
+
   /**
-   * Runs the container under these limits (see {@link #start(Container)}). Its processes are in
-   * its cgroups from the first: a shell joins them and execs unshare, so nothing forks outside.
-   * An OOM kill makes the status 137 whatever the container did after it.
+   * Where the container's stdin, stdout and stderr go: this process's own (stdin only when {@code interactive}:
+   * /dev/null otherwise, as docker has it without -i), a pseudo-terminal's slave, or a log (a detached container;
+   * with a terminal, what the terminal shows is logged as stdout).
    */
-  public Exit start(Container container, Limits limits) {
+  public record Stdio(boolean interactive, labenv.linux.Pty pty, ContainerLog log) {
+    public static Stdio inherit(boolean interactive) {
+      return new Stdio(interactive, null, null);
+    }
+
+    public static Stdio terminal(labenv.linux.Pty pty) {
+      return new Stdio(true, pty, null);
+    }
+
+    public static Stdio log(ContainerLog log, labenv.linux.Pty pty) {
+      return new Stdio(false, pty, log);
+    }
+  }
+
+  /**
+   * Runs the container under these limits with this stdio. Its processes are in its cgroups from the first: a
+   * shell joins them and execs unshare, so nothing forks outside. An OOM kill makes the status 137 whatever the
+   * container did after it. {@code started} is called (from another thread) once the command has been exec'd; it
+   * is not called when the command never ran (the status is then 125, 126 or 127 and init said why on stderr).
+   */
+  public Exit start(Container container, Limits limits, Stdio stdio, Started started) {
     if (!limits.any()) {
-      return new Exit(run(container, null), false);
+      return new Exit(run(container, null, stdio, started), false);
     }
     try (Cgroups cgroups = Cgroups.create(container.id(), limits)) {
-      int status = run(container, cgroups);
+      int status = run(container, cgroups, stdio, started);
       return cgroups.oomKilled() ? new Exit(137, true) : new Exit(status, false);
     }
   }
 
-  private int run(Container container, Cgroups cgroups) {
+  private int run(Container container, Cgroups cgroups, Stdio stdio, Started started) {
     List<String> cmd = command(container, Libc.geteuid() == 0);
     if (cgroups != null) {
       List<String> wrapped = new ArrayList<>(List.of("/bin/sh", "-c",
@@ -125,64 +158,133 @@ public final class Launcher {
       wrapped.addAll(cmd);
       cmd = wrapped;
     }
-    ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+    ProcessBuilder pb = new ProcessBuilder(cmd);
     // The init JVM needs no environment; the container's comes from its spec.
     pb.environment().keySet().retainAll(List.of("LANG", "LC_ALL", "TMPDIR"));
+    java.io.File devNull = new java.io.File("/dev/null");
+    if (stdio.pty() != null) {
+      java.io.File slave = new java.io.File(stdio.pty().slave());
+      pb.redirectInput(slave).redirectOutput(slave).redirectError(slave);
+      pb.environment().put("LABENV_INIT_TTY", "1");
+    } else if (stdio.log() != null) {
+      pb.redirectInput(devNull);
+    } else {
+      pb.redirectInput(stdio.interactive() ? ProcessBuilder.Redirect.INHERIT : ProcessBuilder.Redirect.from(devNull));
+      pb.redirectOutput(ProcessBuilder.Redirect.INHERIT).redirectError(ProcessBuilder.Redirect.INHERIT);
+    }
     Process process;
     try {
       process = pb.start();
     } catch (IOException e) {
       throw LabenvException.failed("cannot start unshare: " + e.getMessage(), e);
     }
+    List<Thread> copiers = new ArrayList<>();
+    if (stdio.log() != null) {
+      if (stdio.pty() != null) {
+        copiers.add(daemon("labenv-log-tty", () -> stdio.log().copy(ptyInput(stdio.pty()), "stdout")));
+      } else {
+        copiers.add(daemon("labenv-log-out", () -> stdio.log().copy(process.getInputStream(), "stdout")));
+        copiers.add(daemon("labenv-log-err", () -> stdio.log().copy(process.getErrorStream(), "stderr")));
+      }
+    }
+    List<Path> groups = cgroups == null ? List.of() : cgroups.procsFiles().stream().map(Path::getParent).toList();
+    Thread watcher = daemon("labenv-started", () -> {
+      long pid = awaitExec(process, container.initSpec(), cgroups != null && cgroups.limitsPids());
+      if (pid > 0) {
+        if (cgroups != null && cgroups.limitsPids()) {
+          // Init is a JVM with more threads than a small limit allows: it had room while it set up (Cgroups.create),
+          // and the limit tightens the moment it has exec'd the command.
+          cgroups.limitPids(0);
+        }
+        started.started(pid, Processes.startTime(pid), groups);
+      }
+    });
     int status;
     try (SignalForwarding forwarding = SignalForwarding.install(process)) {
-      if (cgroups != null && cgroups.limitsPids()) {
-        try {
-          // Init is a JVM with more threads than a small limit allows, and makes some lazily: it has
-          // room while it sets up (Cgroups.create), and the limit tightens the moment it execs the command.
-          awaitExec(process);
-          cgroups.limitPids(0);
-        } catch (RuntimeException e) {
-          process.destroyForcibly();
-          waitFor(process);
-          throw e;
-        }
-      }
       status = waitFor(process);
+      join(watcher);
+      copiers.forEach(Launcher::join);
     } finally {
       // The container's mount namespace is gone with it; the host's overlay mount goes now.
       container.rootfs().release();
     }
     // unshare's own failures (no user namespaces, no java) exit 1 like a container could: the marker
     // Init writes first tells them apart.
-    if (!Files.exists(Path.of(container.initSpec() + ".started")) && status == JOIN_FAILED && cgroups != null) {
+    if (!Files.exists(marker(container)) && status == JOIN_FAILED && cgroups != null) {
       throw LabenvException.failed("container " + container.id().substring(0, 12) + ": cannot join its cgroups "
           + cgroups.procsFiles());
     }
-    if (!Files.exists(Path.of(container.initSpec() + ".started")) && status < 128) {
+    if (!Files.exists(marker(container)) && status < 128) {
       throw LabenvException.failed("container " + container.id().substring(0, 12)
           + ": unshare could not start it (exit status " + status + ")");
     }
     return status;
   }
 
+  private static Path marker(Container container) {
+    return Path.of(container.initSpec() + ".started");
+  }
+
+  private static java.io.InputStream ptyInput(labenv.linux.Pty pty) {
+    return new java.io.InputStream() {
+      @Override
+      public int read() {
+        byte[] b = new byte[1];
+        return read(b, 0, 1) < 0 ? -1 : b[0] & 0xff;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) {
+        byte[] buf = new byte[Math.min(len, 16384)];
+        int n = pty.read(buf);
+        if (n > 0) {
+          System.arraycopy(buf, 0, b, off, n);
+        }
+        return n;
+      }
+    };
+  }
+
+  private static Thread daemon(String name, Runnable r) {
+    Thread t = new Thread(r, name);
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  private static void join(Thread t) {
+    while (true) {
+      try {
+        t.join();
+        return;
+      } catch (InterruptedException e) {
+        // keep waiting: the thread ends with the container
+      }
+    }
+  }
+
   /** The shell that joins the cgroups exits with this when it can't. */
   static final int JOIN_FAILED = 125;
 
   /**
-   * Waits until unshare's child, the init JVM, has exec'd the command: it is then down to one thread
-   * (execve ends the others). Polled, so the command runs briefly before the caller acts on it.
+   * Waits until init has exec'd the command and returns its host pid (-1 when it ended first). Init writes its
+   * pid to the marker file as it starts; it has exec'd when it is down to one thread (execve ends the JVM's
+   * others). Polled, so the command runs briefly before the caller acts on it: every 0.1 ms when a pids limit
+   * waits for it, every millisecond otherwise.
    */
-  private static void awaitExec(Process process) {
-    Path children = Path.of("/proc/" + process.pid() + "/task/" + process.pid() + "/children");
+  private static long awaitExec(Process process, Path initSpec, boolean eager) {
+    Path marker = Path.of(initSpec + ".started");
+    long pause = eager ? 100_000 : 1_000_000;
     long init = -1;
     boolean wasThreaded = false;
     while (process.isAlive()) {
       try {
         if (init < 0) {
-          String c = Files.readString(children).trim();
-          if (!c.isEmpty()) {
-            init = Long.parseLong(c.split("\\s+")[0]);
+          if (Files.exists(marker)) {
+            String c = Files.readString(marker);
+            if (c.endsWith("\n")) {
+              init = Long.parseLong(c.trim());
+            }
           }
         } else {
           String stat = Files.readString(Path.of("/proc/" + init + "/stat"));
@@ -190,15 +292,16 @@ public final class Launcher {
           int threads = Integer.parseInt(f[17]);
           if (threads > 1) {
             wasThreaded = true;
-          } else if (wasThreaded) {
-            return;
+          } else if (wasThreaded && !f[0].equals("Z")) {
+            return init;
           }
         }
       } catch (IOException | RuntimeException e) {
-        return; // init is gone: nothing left to limit
+        return -1; // init is gone
       }
-      java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+      java.util.concurrent.locks.LockSupport.parkNanos(pause);
     }
+    return -1;
   }
 
   private static int waitFor(Process process) {
@@ -212,14 +315,21 @@ public final class Launcher {
   }
 
   static List<String> command(Container container, boolean root) {
-    List<String> cmd = new ArrayList<>(List.of(unshare(), "--mount", "--uts", "--ipc", "--pid", "--fork",
-        "--cgroup", "--kill-child", "--propagation", "private"));
+    // Not --fork: util-linux's unshare turns a child's death by SIGKILL into its own exit status 1 (re-raising it
+    // fails) and says so on the container's stderr. A shell waits instead: its first child is the new pid
+    // namespace's pid 1, and it exits 128+N for a signal N as a shell does. (Not the last command, so that the
+    // shell forks it rather than exec it in place.)
+    List<String> cmd = new ArrayList<>(List.of(unshare(), "--mount", "--uts", "--ipc", "--pid",
+        "--cgroup", "--propagation", "private"));
     if (container.spec().network() == ContainerSpec.Network.NONE) {
       cmd.add("--net");
     }
     if (!root) {
       cmd.addAll(List.of("--user", "--map-root-user"));
     }
+    // The shell's own stderr is /dev/null: it says "Killed" when its child dies of SIGKILL, which is not the
+    // container's output. The child (a subshell that execs, so still the first child) gets the real stderr.
+    cmd.addAll(List.of("/bin/sh", "-c", "exec 3>&2 2>/dev/null; (exec \"$@\" 2>&3 3>&-); exit $?", "labenv-wait"));
     cmd.add(java());
     cmd.addAll(INIT_JVM_FLAGS);
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "labenv.linux.Init",
@@ -236,7 +346,7 @@ public final class Launcher {
     throw LabenvException.failed("unshare not found: install util-linux");
   }
 
-  private static String java() {
+  static String java() {
     Optional<String> self = ProcessHandle.current().info().command();
     return self.orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
   }
@@ -244,7 +354,7 @@ public final class Launcher {
   /** Removes the container's directory (its root filesystem and spec). */
   public void remove(Container container) {
     container.rootfs().release();
-    remove(container.dir());
+    new Containers(store).discard(container.id(), container.name());
   }
 
   private static void remove(Path dir) {

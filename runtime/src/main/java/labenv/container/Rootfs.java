@@ -127,6 +127,19 @@ public final class Rootfs {
   }
 
   /**
+   * The root filesystem {@link #forImage} made earlier in {@code containerDir}, for a process other than the one that
+   * made it (a monitor, a reconciling {@code ps}, {@code rm}): releasing it unmounts and removes what is there.
+   */
+  public static Rootfs existing(Path containerDir) {
+    Path dir = containerDir.toAbsolutePath().normalize();
+    if (Files.exists(dir.resolve("merged"), LinkOption.NOFOLLOW_LINKS)) {
+      return new Rootfs(dir.resolve("merged"), List.of(dir.resolve("upper"), dir.resolve("work"), dir.resolve("merged")),
+          true);
+    }
+    return new Rootfs(dir.resolve("rootfs"), List.of(dir.resolve("rootfs")), false);
+  }
+
+  /**
    * Detaches the mount (lazily: a process still inside keeps its view until it leaves) and removes what this
    * made: the upper directory with the container's writes, work and merged, or the copy. Idempotent.
    */

@@ -10,6 +10,7 @@ import sun.misc.SignalHandler;
 /**
  * While a container runs, SIGINT and SIGTERM to labenv go to the container's pid 1 (unshare ignores
  * them while it waits). A second signal kills it: a pid 1 without a handler ignores the first.
+ * ({@code unshare} is the process this JVM started; it execs a shell whose first child is the container's pid 1.)
  */
 final class SignalForwarding implements AutoCloseable {
   private final List<Signal> signals = new ArrayList<>();
@@ -33,13 +34,8 @@ final class SignalForwarding implements AutoCloseable {
 
   private synchronized void forward(Signal signal) {
     received++;
-    if (received > 1) {
-      // unshare exits 1 (not 137) when its child dies of SIGKILL; killed itself, --kill-child takes the
-      // container with it and we see 128+9.
-      unshare.destroyForcibly();
-      return;
-    }
-    int sig = signal.getNumber();
+    // The second time, SIGKILL: pid 1 of a namespace ignores what it has no handler for, but not that.
+    int sig = received > 1 ? Libc.SIGKILL : signal.getNumber();
     Optional<ProcessHandle> init = unshare.toHandle().children().findFirst();
     init.ifPresent(p -> {
       try {

@@ -43,8 +43,12 @@ public final class Init {
     }
     ContainerSpec spec;
     try {
-      // Tells the launcher that unshare did its part: any status from here on is the container's or ours.
-      new java.io.FileOutputStream(args[0] + ".started").close();
+      // Tells the launcher that unshare did its part (any status from here on is the container's or ours) and
+      // this process's pid on the host: /proc is still the host's until setUp mounts the container's.
+      String hostPid = Files.readSymbolicLink(Path.of("/proc/self")).toString();
+      try (var marker = new java.io.FileOutputStream(args[0] + ".started")) {
+        marker.write((hostPid + "\n").getBytes(StandardCharsets.US_ASCII));
+      }
     } catch (IOException e) {
       System.err.println("labenv: cannot write " + args[0] + ".started: " + e.getMessage());
       System.exit(SETUP_FAILED);
@@ -58,11 +62,27 @@ public final class Init {
     }
     try {
       setUp(spec);
+      if (TERMINAL) {
+        controllingTerminal();
+      }
     } catch (RuntimeException e) {
       System.err.println("labenv: " + e.getMessage());
       System.exit(SETUP_FAILED);
     }
     System.exit(exec(spec.process()));
+  }
+
+  /** Set by the launcher when stdin, stdout and stderr are the slave of a pseudo-terminal ({@code run -t}). */
+  private static final boolean TERMINAL = "1".equals(System.getenv("LABENV_INIT_TTY"));
+
+  /** A session of its own with the terminal on stdin as its controlling terminal: job control, ^C, SIGWINCH. */
+  private static void controllingTerminal() {
+    try {
+      Libc.setsid();
+      Libc.ioctl(0, Libc.TIOCSCTTY, 0L);
+    } catch (LastErrorException e) {
+      throw new ErrnoException("setsid/TIOCSCTTY", "stdin", e.getErrorCode());
+    }
   }
 
   /**
@@ -162,6 +182,13 @@ public final class Init {
       Files.createSymbolicLink(dev.resolve("stdin"), Path.of("/proc/self/fd/0"));
       Files.createSymbolicLink(dev.resolve("stdout"), Path.of("/proc/self/fd/1"));
       Files.createSymbolicLink(dev.resolve("stderr"), Path.of("/proc/self/fd/2"));
+      if (TERMINAL) {
+        // The terminal is a host pty, not one of the container's devpts: as runc does, it is /dev/console, where
+        // ttyname() finds it. /proc is the host's still: stdin's link names the slave.
+        Files.createFile(dev.resolve("console"));
+        String slave = Files.readSymbolicLink(Path.of("/proc/self/fd/0")).toString();
+        mount(slave, dev.resolve("console").toString(), null, Libc.MS_BIND, null);
+      }
     } catch (IOException e) {
       throw new IllegalStateException("populate " + dev + ": " + e.getMessage());
     }

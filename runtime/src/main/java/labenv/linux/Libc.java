@@ -268,4 +268,28 @@ public final class Libc {
 
   /** syscall(SYS_capset, header, data): header {version, pid}, data two {effective, permitted, inheritable}. */
   public static native long syscall(long number, int[] header, int[] data) throws LastErrorException;
+
+  // added for container lifecycle: sessions and pseudo-terminals
+  public static final long TIOCSCTTY = 0x540E;
+  public static final long TIOCGWINSZ = 0x5413;
+  public static final long TIOCSWINSZ = 0x5414;
+  public static final long TIOCSPTLCK = 0x40045431L;
+  public static final long TIOCGPTN = 0x80045430L;
+  public static final int TCSANOW = 0;
+  public static final int EIO = 5;
+  public static final int EAGAIN = 11;
+  public static final int O_NOCTTY = 0400;
+
+  public static native int setsid() throws LastErrorException;
+
+  public static native int ioctl(int fd, long request, long arg) throws LastErrorException;
+
+  public static native int isatty(int fd);
+
+  /** termios as glibc lays it out (60 bytes on Linux); callers pass a larger buffer. */
+  public static native int tcgetattr(int fd, byte[] termios) throws LastErrorException;
+
+  public static native int tcsetattr(int fd, int action, byte[] termios) throws LastErrorException;
+
+  public static native void cfmakeraw(byte[] termios);
 }
