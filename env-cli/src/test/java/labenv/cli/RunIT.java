@@ -255,6 +255,55 @@ class RunIT {
     }
   }
 
+  /**
+   * With subordinate ids for the user (/etc/subuid, /etc/subgid: added here and restored), ids 1..N inside map to
+   * the range through newuidmap/newgidmap, so another user inside works; root inside is still the caller.
+   */
+  @Test
+  void rootlessWithSubordinateIdsMapsTheirRange() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.readString(Path.of("/proc/self/status")).contains("Uid:\t0\t"),
+        "needs root to become someone else and to configure /etc/subuid");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/newuidmap")),
+        "newuidmap (package uidmap) is not installed");
+    Path subuid = Path.of("/etc/subuid");
+    Path subgid = Path.of("/etc/subgid");
+    byte[] uidBefore = Files.exists(subuid) ? Files.readAllBytes(subuid) : null;
+    byte[] gidBefore = Files.exists(subgid) ? Files.readAllBytes(subgid) : null;
+    Path dir = Files.createTempDirectory(Path.of("/tmp"), "labenv-subuid");
+    try {
+      Files.writeString(subuid, "nobody:300000:65536\n", java.nio.file.StandardOpenOption.CREATE,
+          java.nio.file.StandardOpenOption.APPEND);
+      Files.writeString(subgid, "nobody:300000:65536\n", java.nio.file.StandardOpenOption.CREATE,
+          java.nio.file.StandardOpenOption.APPEND);
+      Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+      Path jar = Files.copy(JAR, dir.resolve("labenv.jar"));
+      exec(List.of("cp", "-r", tree.toString(), dir.resolve("bb").toString()));
+      exec(List.of("chmod", "-R", "a+rX", dir.toString()));
+      String labenv = "java -jar " + jar + " --home " + dir.resolve("home");
+      String script = labenv + " import " + dir.resolve("bb") + " bb:1 >/dev/null && " + labenv
+          + " run --rm bb:1 cat /proc/self/uid_map /proc/self/gid_map && " + labenv
+          + " run --rm -u 1000:50 bb:1 sh -c 'id -u; id -g'";
+      Proc p = exec(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", script));
+      assertEquals(0, p.code(), p::toString);
+      List<List<String>> rows = p.out().lines().map(l -> List.of(l.trim().split("\\s+"))).toList();
+      assertEquals(List.of(List.of("0", "65534", "1"), List.of("1", "300000", "65536"),
+          List.of("0", "65534", "1"), List.of("1", "300000", "65536"), List.of("1000"), List.of("50")), rows,
+          p::toString);
+    } finally {
+      restore(subuid, uidBefore);
+      restore(subgid, gidBefore);
+      exec(List.of("rm", "-rf", dir.toString()));
+    }
+  }
+
+  private static void restore(Path file, byte[] before) throws IOException {
+    if (before == null) {
+      Files.deleteIfExists(file);
+    } else {
+      Files.write(file, before);
+    }
+  }
+
   /** A pid 1 without a handler ignores SIGTERM; the second one labenv gets is a SIGKILL: 128+9. */
   @Test
   void aSecondSignalKillsAndTheStatusIs128PlusTheSignal() throws Exception {

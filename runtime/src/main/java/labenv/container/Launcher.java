@@ -325,7 +325,7 @@ public final class Launcher {
       cmd.add("--net");
     }
     if (!root) {
-      cmd.addAll(List.of("--user", "--map-root-user"));
+      cmd.addAll(rootlessMapping());
     }
     // The shell's own stderr is /dev/null: it says "Killed" when its child dies of SIGKILL, which is not the
     // container's output. The child (a subshell that execs, so still the first child) gets the real stderr.
@@ -335,6 +335,17 @@ public final class Launcher {
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "labenv.linux.Init",
         container.initSpec().toString()));
     return cmd;
+  }
+
+  /**
+   * Root inside is the caller; with subordinate ids configured, ids 1..N inside are the caller's range, else there
+   * is no other id inside (files of other owners show as nobody, and -u with another uid fails).
+   */
+  static List<String> rootlessMapping() {
+    String user = System.getProperty("user.name");
+    int uid = Libc.getuid();
+    return SubordinateIds.of(user, uid, Libc.getgid()).map(SubordinateIds::unshareOptions)
+        .orElse(List.of("--user", "--map-root-user"));
   }
 
   private static String unshare() {
