@@ -52,6 +52,19 @@ class LimitsIT {
     assertEquals(new Proc(0, "1000000\n", ""), fits);
   }
 
+  /** Smaller than the init JVM needs: init runs under a headroom, and the limit itself holds once it has exec'd. */
+  @Test
+  void aMemoryLimitBelowWhatInitNeedsStillStartsAndHolds() throws Exception {
+    Proc small = RunIT.sh("cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max 2>/dev/null;"
+        + " echo started", "--memory", "8m");
+    assertEquals(0, small.code(), small::toString);
+    assertTrue(small.out().endsWith("started\n"), small::toString);
+    Proc big = RunIT.sh("sleep 0.2; x=$(busybox head -c 40000000 /dev/zero | busybox tr '\\0' a); echo survived",
+        "--memory", "8m");
+    assertEquals(137, big.code(), big::toString);
+    assertFalse(big.out().contains("survived"), big::toString);
+  }
+
   @Test
   void cpusAreTheCgroupsQuotaWhileItRunsAndTheGroupsGoAfterwards() throws Exception {
     String token = "4.321";

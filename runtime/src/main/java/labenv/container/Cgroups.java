@@ -90,22 +90,8 @@ public final class Cgroups implements AutoCloseable {
   }
 
   private void writeLimits() {
-    Path mem = groups.get("memory");
-    if (mem != null) {
-      String bytes = Long.toString(limits.memoryBytes());
-      if (v2.get("memory")) {
-        write(mem, "memory.max", bytes, "memory");
-        // Without this the limit only moves the excess to swap.
-        if (Files.exists(mem.resolve("memory.swap.max"))) {
-          write(mem, "memory.swap.max", "0", "memory");
-        }
-      } else {
-        write(mem, "memory.limit_in_bytes", bytes, "memory");
-        if (Files.exists(mem.resolve("memory.memsw.limit_in_bytes"))) {
-          write(mem, "memory.memsw.limit_in_bytes", bytes, "memory");
-        }
-      }
-    }
+    // The init JVM needs about 30 MB until it execs: a smaller limit waits until then (see tighten).
+    writeMemory(Math.max(limits.memoryBytes(), INIT_MEMORY_HEADROOM));
     // Unlimited until init runs (see limitPids), but never unbounded.
     limitPids(INIT_PIDS_HEADROOM);
     Path cpu = groups.get("cpu");
@@ -116,6 +102,60 @@ public final class Cgroups implements AutoCloseable {
         write(cpu, "cpu.cfs_period_us", Long.toString(Limits.CPU_PERIOD_MICROS), "cpu");
         write(cpu, "cpu.cfs_quota_us", Long.toString(limits.cpuQuotaMicros()), "cpu");
       }
+    }
+  }
+
+  /** What the init JVM may use before it execs the command, when the container's own limit is smaller. */
+  static final long INIT_MEMORY_HEADROOM = 96L << 20;
+
+  /**
+   * The limits as asked, once init has exec'd the command (its JVM's memory and threads are gone then): the
+   * memory limit if it was below init's headroom, and the pids limit.
+   */
+  public void tighten() {
+    if (limits.memoryBytes() > 0 && limits.memoryBytes() < INIT_MEMORY_HEADROOM) {
+      writeMemory(limits.memoryBytes());
+    }
+    limitPids(0);
+  }
+
+  /** Whether {@link #tighten} has anything to do, so the launcher watches for init's exec closely. */
+  public boolean tightens() {
+    return limitsPids() || (limits.memoryBytes() > 0 && limits.memoryBytes() < INIT_MEMORY_HEADROOM);
+  }
+
+  private void writeMemory(long limit) {
+    Path mem = groups.get("memory");
+    if (mem != null) {
+      String bytes = Long.toString(limit);
+      if (v2.get("memory")) {
+        write(mem, "memory.max", bytes, "memory");
+        // Without this the limit only moves the excess to swap.
+        if (Files.exists(mem.resolve("memory.swap.max"))) {
+          write(mem, "memory.swap.max", "0", "memory");
+        }
+      } else if (Files.exists(mem.resolve("memory.memsw.limit_in_bytes"))) {
+        // v1 wants memory <= memory+swap at every step: raise the pair in that order, lower it the other way.
+        Path memsw = mem.resolve("memory.memsw.limit_in_bytes");
+        boolean lowering = limit < currentLimit(mem.resolve("memory.limit_in_bytes"));
+        if (lowering) {
+          write(mem, "memory.limit_in_bytes", bytes, "memory");
+          write(mem, memsw.getFileName().toString(), bytes, "memory");
+        } else {
+          write(mem, memsw.getFileName().toString(), bytes, "memory");
+          write(mem, "memory.limit_in_bytes", bytes, "memory");
+        }
+      } else {
+        write(mem, "memory.limit_in_bytes", bytes, "memory");
+      }
+    }
+  }
+
+  private static long currentLimit(Path file) {
+    try {
+      return Long.parseLong(Files.readString(file).trim());
+    } catch (IOException | NumberFormatException e) {
+      return Long.MAX_VALUE;
     }
   }
 

@@ -189,12 +189,12 @@ public final class Launcher {
     }
     List<Path> groups = cgroups == null ? List.of() : cgroups.procsFiles().stream().map(Path::getParent).toList();
     Thread watcher = daemon("labenv-started", () -> {
-      long pid = awaitExec(process, container.initSpec(), cgroups != null && cgroups.limitsPids());
+      long pid = awaitExec(process, container.initSpec(), cgroups != null && cgroups.tightens());
       if (pid > 0) {
-        if (cgroups != null && cgroups.limitsPids()) {
-          // Init is a JVM with more threads than a small limit allows: it had room while it set up (Cgroups.create),
-          // and the limit tightens the moment it has exec'd the command.
-          cgroups.limitPids(0);
+        if (cgroups != null) {
+          // Init is a JVM with more threads and memory than small limits allow: it had room while it set up
+          // (Cgroups.create), and the limits tighten the moment it has exec'd the command.
+          cgroups.tighten();
         }
         started.started(pid, Processes.startTime(pid), groups);
       }
