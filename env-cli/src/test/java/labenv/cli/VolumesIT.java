@@ -32,6 +32,19 @@ class VolumesIT {
     return RunIT.exec(cmd);
   }
 
+  /** As docker: a volume a container still mounts (even an exited one) cannot be removed under it. */
+  @Test
+  void aVolumeInUseByAContainerIsNotRemoved() throws Exception {
+    Proc run = RunIT.run("--name", "holder1", "-v", "held1:/data", RunIT.IMAGE, "sh", "-c", "echo x > /data/f");
+    assertEquals(0, run.code(), run::toString);
+    Proc rm = volume("rm", "held1");
+    assertEquals(1, rm.code(), rm::toString);
+    assertTrue(rm.err().startsWith("labenv: volume held1 is in use by container ") && rm.err().contains("labenv rm"),
+        rm::toString);
+    assertEquals(0, RunIT.exec(List.of("java", "-jar", RunIT.JAR.toString(), "rm", "holder1")).code());
+    assertEquals(new Proc(0, "held1\n", ""), volume("rm", "held1"));
+  }
+
   @Test
   void aNamedVolumeKeepsItsDataAcrossContainersUntilRemoved() throws Exception {
     Proc write = RunIT.sh("echo kept > /data/f", "-v", "keep1:/data");

@@ -349,6 +349,36 @@ public final class Containers {
     }
   }
 
+  /** The short ids of the containers, whatever their state, that mount {@code source} (a volume's data). */
+  public List<String> using(Path source) {
+    List<String> users = new ArrayList<>();
+    if (!Files.isDirectory(root)) {
+      return users;
+    }
+    try (var dirs = Files.newDirectoryStream(root)) {
+      for (Path d : dirs) {
+        Path spec = d.resolve(Launcher.INIT_SPEC);
+        if (d.getFileName().toString().startsWith(".") || !Files.isRegularFile(spec)) {
+          continue;
+        }
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(spec)))) {
+          for (ContainerSpec.Mount m : ContainerSpec.read(in).mounts()) {
+            if (m.source() != null && Path.of(m.source()).equals(source)) {
+              String id = d.getFileName().toString();
+              users.add(id.substring(0, Math.min(12, id.length())));
+              break;
+            }
+          }
+        } catch (IOException e) {
+          // removed meanwhile
+        }
+      }
+    } catch (IOException e) {
+      throw LabenvException.failed("cannot list " + root + ": " + e.getMessage(), e);
+    }
+    return users;
+  }
+
   /** The container's spec and root filesystem, as the process that created it left them. */
   public Container container(ContainerState s) {
     Path dir = dir(s.id());

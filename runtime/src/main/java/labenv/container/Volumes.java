@@ -43,9 +43,11 @@ public final class Volumes {
   }
 
   private final Path dir;
+  private final ContentStore store;
 
   public Volumes(ContentStore store) {
     this.dir = store.root().resolve(ContentStore.VOLUMES_DIR);
+    this.store = store;
   }
 
   public static boolean isValidName(String name) {
@@ -137,7 +139,13 @@ public final class Volumes {
    * its name; symlinks in the data are deleted, never followed.
    */
   public void remove(String name) {
-    get(name);
+    Volume v = get(name);
+    List<String> users = new Containers(store).using(v.mountpoint());
+    if (!users.isEmpty()) {
+      throw LabenvException.failed("volume " + name + " is in use by container"
+          + (users.size() > 1 ? "s " : " ") + String.join(", ", users) + ": remove "
+          + (users.size() > 1 ? "them" : "it") + " first (labenv rm)");
+    }
     Path home = dir.resolve(name);
     Path aside = dir.resolve(AtomicFile.TEMP_PREFIX + "rm-" + name + "-" + UUID.randomUUID());
     try {
