@@ -38,6 +38,9 @@ public final class Launcher {
 
   /** Makes a new container directory with its root filesystem (overlay or copy) and its spec. */
   public Container create(Image image, RunOptions options, String name) {
+    if (Libc.geteuid() != 0) {
+      userNamespacesAllowed(Path.of("/proc/sys")); // before anything is made
+    }
     String id = HexFormat.of().formatHex(random());
     Path dir = store.root().resolve(ContentStore.CONTAINERS_DIR).resolve(id);
     try {
@@ -342,10 +345,37 @@ public final class Launcher {
    * is no other id inside (files of other owners show as nobody, and -u with another uid fails).
    */
   static List<String> rootlessMapping() {
+    userNamespacesAllowed(Path.of("/proc/sys"));
     String user = System.getProperty("user.name");
     int uid = Libc.getuid();
     return SubordinateIds.of(user, uid, Libc.getgid()).map(SubordinateIds::unshareOptions)
         .orElse(List.of("--user", "--map-root-user"));
+  }
+
+  /**
+   * An ordinary user needs user namespaces: off when {@code user.max_user_namespaces} is 0, or on Debian's older
+   * kernels when {@code kernel.unprivileged_userns_clone} is 0. Says which knob and what to do, rather than
+   * letting unshare fail with "Operation not permitted".
+   */
+  static void userNamespacesAllowed(Path procSys) {
+    if ("0".equals(sysctl(procSys.resolve("user/max_user_namespaces")))) {
+      throw LabenvException.failed("this host allows no user namespaces (user.max_user_namespaces = 0), which "
+          + "labenv needs without root: ask an administrator to raise it (sysctl -w user.max_user_namespaces=15000)"
+          + " or run as root");
+    }
+    if ("0".equals(sysctl(procSys.resolve("kernel/unprivileged_userns_clone")))) {
+      throw LabenvException.failed("this host forbids user namespaces to ordinary users "
+          + "(kernel.unprivileged_userns_clone = 0), which labenv needs without root: ask an administrator to run "
+          + "sysctl -w kernel.unprivileged_userns_clone=1, or run as root");
+    }
+  }
+
+  private static String sysctl(Path file) {
+    try {
+      return Files.readString(file).trim();
+    } catch (IOException e) {
+      return null; // the knob does not exist on this kernel
+    }
   }
 
   private static String unshare() {
