@@ -268,4 +268,13 @@ public final class Libc {
 
   /** syscall(SYS_capset, header, data): header {version, pid}, data two {effective, permitted, inheritable}. */
   public static native long syscall(long number, int[] header, int[] data) throws LastErrorException;
+
+  // added for labenv.container (PortForwarder): one thread joins a container's network namespace to open its
+  // sockets there; the rootless forwarder process dies with the labenv process that started it.
+  public static final int CLONE_NEWNET = 0x40000000;
+  public static final int PR_SET_PDEATHSIG = 1;
+
+  public static native int setns(int fd, int nstype) throws LastErrorException;
+
+  public static native int getppid();
 }
