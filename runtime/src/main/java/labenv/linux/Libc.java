@@ -292,4 +292,12 @@ public final class Libc {
   public static native int tcsetattr(int fd, int action, byte[] termios) throws LastErrorException;
 
   public static native void cfmakeraw(byte[] termios);
+  // added for labenv.container (PortForwarder): one thread joins a container's network namespace to open its
+  // sockets there; the rootless forwarder process dies with the labenv process that started it.
+  public static final int CLONE_NEWNET = 0x40000000;
+  public static final int PR_SET_PDEATHSIG = 1;
+
+  public static native int setns(int fd, int nstype) throws LastErrorException;
+
+  public static native int getppid();
 }
