@@ -72,7 +72,7 @@ final class PsCommand extends Verb {
         cmd = cmd.substring(0, 19) + "…";
       }
       t.row(noTrunc ? s.id() : s.shortId(), s.image() == null ? "" : s.image(), "\"" + cmd + "\"",
-          Units.ago(instant(s.created()), now), status(s, now), String.join(", ", s.ports()),
+          Units.ago(instant(s.created()), now), status(s, now), String.join(", ", s.ports().stream().map(PsCommand::port).toList()),
           s.name() == null ? "" : s.name());
     }
     t.print(out());
@@ -87,6 +87,12 @@ final class PsCommand extends Verb {
       case exited -> "Exited (" + (s.exitCode() == null ? "unknown" : s.exitCode()) + ")"
           + (s.oomKilled() ? " (OOM)" : "") + " " + Units.ago(instant(s.finishedAt()), now);
     };
+  }
+
+  /** docker's wording: 127.0.0.1:8080->80/tcp. */
+  private static String port(String mapping) {
+    labenv.container.PortMapping m = labenv.container.PortMapping.parse(mapping);
+    return m.hostEndpoint() + "->" + m.containerPort() + "/tcp";
   }
 
   private static Instant instant(String iso) {

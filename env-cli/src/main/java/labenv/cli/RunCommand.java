@@ -11,6 +11,8 @@ import labenv.container.Container;
 import labenv.container.ContainerState;
 import labenv.container.Containers;
 import labenv.container.Monitor;
+import labenv.container.PortForwarder;
+import labenv.container.PortMapping;
 import labenv.linux.Pty;
 import labenv.container.ContainerSpec;
 import labenv.container.Launcher;
@@ -72,6 +74,10 @@ final class RunCommand extends Verb {
       description = "A fresh tmpfs at PATH (nosuid,nodev; mode 1777 unless OPTS give one, e.g. size=64m,mode=755).")
   List<String> tmpfs = new ArrayList<>();
 
+  @Option(names = {"-p", "--publish"}, paramLabel = "[IP:]HOSTPORT:CONTAINERPORT[/tcp]",
+      description = "Forward a host port (on 127.0.0.1 unless IP is given) to a port on the container's loopback.")
+  List<String> publish = new ArrayList<>();
+
   @Option(names = "--network", paramLabel = "none|host", description = "none (default: loopback only) or host.")
   String network = "none";
 
@@ -110,7 +116,14 @@ final class RunCommand extends Verb {
     ContainerSpec.Security security = RunOptions.security(securityOpts);
     ContainerSpec.Network net = network();
     Limits limits = limits();
+    List<PortMapping> ports = publish.stream().map(PortMapping::parse).toList();
+    if (!ports.isEmpty() && net == ContainerSpec.Network.HOST) {
+      throw LabenvException.badInput("-p needs the container's own network: with --network host its ports are the "
+          + "host's already");
+    }
     Image image = images().image(ref);
+    // Fails now, with nothing made, when a port is taken; the supervisor binds them again for good.
+    PortForwarder.bind(ports).close();
     // Named volumes are created only once everything given parses and the image is found.
     Volumes store = new Volumes(store());
     List<ContainerSpec.Mount> resolved = all.stream().map(store::resolve).toList();
@@ -120,7 +133,7 @@ final class RunCommand extends Verb {
     Containers containers = containers();
     Container container = launcher.create(image, options, name);
     ContainerState state = ContainerState.created(container, ref, image.descriptor().digest().toString(), remove,
-        detach, tty, List.of(), limits);
+        detach, tty, ports.stream().map(PortMapping::toString).toList(), limits);
     containers.write(state);
     if (detach) {
       return detached(containers, state);

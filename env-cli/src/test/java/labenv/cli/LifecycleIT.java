@@ -247,6 +247,45 @@ class LifecycleIT {
     assertEquals("typed\n", new String(q.getInputStream().readAllBytes()));
   }
 
+  /** -p: the host's 127.0.0.1:PORT reaches a server on the container's loopback; a port in use fails the run. */
+  @Test
+  void publishedPortsReachTheContainerAndABusyPortFailsCleanly() throws Exception {
+    int port;
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = probe.getLocalPort();
+    }
+    RunIT.Proc p = labenv("run", "-d", "--name", "web2", "-p", port + ":8080", RunIT.IMAGE, "sh", "-c",
+        "busybox mkdir -p /www && echo served-from-the-container > /www/index.html && "
+            + "exec busybox httpd -f -p 127.0.0.1:8080 -h /www");
+    assertEquals(0, p.code(), p::toString);
+    assertTrue(labenv("ps").out().contains("127.0.0.1:" + port + "->8080/tcp"));
+    var client = java.net.http.HttpClient.newHttpClient();
+    var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/")).build();
+    String body = null;
+    for (int i = 0; i < 100 && body == null; i++) {
+      try {
+        var response = client.send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+        body = response.statusCode() == 200 ? response.body() : null;
+      } catch (java.io.IOException e) {
+        Thread.sleep(50); // httpd not listening yet
+      }
+    }
+    assertEquals("served-from-the-container\n", body);
+
+    int containersBefore = labenv("ps", "-aq").out().split("\n").length;
+    RunIT.Proc busy = labenv("run", "--rm", "-p", port + ":80", RunIT.IMAGE, "true");
+    assertEquals(125, busy.code(), busy::toString);
+    assertEquals("labenv: port 127.0.0.1:" + port + " is already in use: choose another host port\n", busy.err());
+    assertEquals(containersBefore, labenv("ps", "-aq").out().split("\n").length, "nothing was created");
+    RunIT.Proc malformed = labenv("run", "--rm", "-p", "80", RunIT.IMAGE, "true");
+    assertEquals(125, malformed.code(), malformed::toString);
+
+    assertEquals(0, labenv("rm", "-f", "web2").code());
+    try (java.net.ServerSocket again = new java.net.ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+      assertEquals(port, again.getLocalPort(), "the port is free once the container is gone");
+    }
+  }
+
   static void assertNotMounted(String id) throws Exception {
     String mounts = Files.readString(Path.of("/proc/self/mountinfo"));
     assertFalse(mounts.contains(id), "still mounted: " + id);

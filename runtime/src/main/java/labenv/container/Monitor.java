@@ -29,21 +29,33 @@ public final class Monitor {
     ContainerState supervised = state.supervisedBy(self.pid(), Processes.startTime(self.pid()));
     containers.write(supervised);
     ContainerState[] last = {supervised};
+    RuntimeException[] forwarding = {null};
     Launcher.Exit exit;
-    try {
+    List<PortMapping> ports = supervised.ports().stream().map(PortMapping::parse).toList();
+    // Bound before the container starts: a port taken meanwhile fails the start, with nothing running.
+    try (PortForwarder forwarder = ports.isEmpty() ? null : PortForwarder.bind(ports)) {
       exit = launcher.start(container, supervised.limits(), stdio, (pid, startTime, cgroups) -> {
+        if (forwarder != null) {
+          try {
+            forwarder.forwardTo(pid);
+          } catch (RuntimeException e) {
+            forwarding[0] = e;
+            Libc.kill((int) pid, Libc.SIGKILL);
+            return;
+          }
+        }
         synchronized (last) {
           last[0] = supervised.running(pid, startTime, cgroups.stream().map(Path::toString).toList());
           containers.write(last[0]);
         }
       });
     } catch (RuntimeException e) {
-      synchronized (last) {
-        last[0] = last[0].exited(null, false, e.getMessage());
-        containers.write(last[0]);
-      }
-      finish(containers, last[0]);
+      fail(containers, last, e);
       throw e;
+    }
+    if (forwarding[0] != null) {
+      fail(containers, last, forwarding[0]);
+      throw forwarding[0];
     }
     synchronized (last) {
       boolean ran = last[0].isRunning();
@@ -53,6 +65,14 @@ public final class Monitor {
     }
     finish(containers, last[0]);
     return exit;
+  }
+
+  private static void fail(Containers containers, ContainerState[] last, RuntimeException e) {
+    synchronized (last) {
+      last[0] = last[0].exited(null, false, e.getMessage());
+      containers.write(last[0]);
+    }
+    finish(containers, last[0]);
   }
 
   private static void finish(Containers containers, ContainerState ended) {
