@@ -35,6 +35,7 @@ import picocli.CommandLine.Spec;
         UnpackCommand.class,
         RunCommand.class,
         VolumeCommand.class,
+        RuntimeCommand.class,
         CompletionCommand.class,
     })
 public final class LabenvCommand implements Callable<Integer> {

@@ -9,6 +9,7 @@ import java.util.List;
 import labenv.LabenvException;
 import labenv.container.Container;
 import labenv.container.ContainerSpec;
+import labenv.container.ExternalRuntime;
 import labenv.container.Launcher;
 import labenv.container.Limits;
 import labenv.container.RunOptions;
@@ -81,6 +82,10 @@ final class RunCommand extends Verb {
   @Option(names = "--pids-limit", paramLabel = "N", description = "Most processes and threads at once (-1: no limit).")
   String pidsLimit;
 
+  @Option(names = "--runtime", paramLabel = "labenv|crun|runc",
+      description = "Who runs the container: labenv's own init (default), or crun or runc given the same OCI config.")
+  String runtime = "labenv";
+
   @Parameters(index = "0", paramLabel = "IMAGE", description = "name[:tag], digest, or unique digest prefix")
   String ref;
 
@@ -96,6 +101,7 @@ final class RunCommand extends Verb {
     ContainerSpec.Security security = RunOptions.security(securityOpts);
     ContainerSpec.Network net = network();
     Limits limits = limits();
+    ExternalRuntime external = ExternalRuntime.named(runtime);
     Image image = images().image(ref);
     // Named volumes are created only once everything given parses and the image is found.
     Volumes store = new Volumes(store());
@@ -105,7 +111,7 @@ final class RunCommand extends Verb {
     Launcher launcher = new Launcher(store());
     Container container = launcher.create(image, options, name);
     try {
-      Launcher.Exit exit = launcher.start(container, limits);
+      Launcher.Exit exit = external == null ? launcher.start(container, limits) : external.run(container, limits);
       if (exit.oomKilled()) {
         System.err.println("labenv: container " + container.id().substring(0, 12) + ": killed: out of memory (limit "
             + Limits.bytes(limits.memoryBytes()) + ")");

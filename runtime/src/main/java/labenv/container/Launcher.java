@@ -117,13 +117,7 @@ public final class Launcher {
   private int run(Container container, Cgroups cgroups) {
     List<String> cmd = command(container, Libc.geteuid() == 0);
     if (cgroups != null) {
-      List<String> wrapped = new ArrayList<>(List.of("/bin/sh", "-c",
-          "while [ \"$1\" != -- ]; do { echo $$ > \"$1\"; } 2>/dev/null || exit " + JOIN_FAILED
-          + "; shift; done; shift; exec \"$@\"", "labenv-join"));
-      cgroups.procsFiles().forEach(f -> wrapped.add(f.toString()));
-      wrapped.add("--");
-      wrapped.addAll(cmd);
-      cmd = wrapped;
+      cmd = joiningCgroups(cgroups, cmd);
     }
     ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
     // The init JVM needs no environment; the container's comes from its spec.
@@ -168,6 +162,17 @@ public final class Launcher {
 
   /** The shell that joins the cgroups exits with this when it can't. */
   static final int JOIN_FAILED = 125;
+
+  /** {@code cmd} run by a shell that first joins the cgroups and then execs it, so nothing forks outside them. */
+  public static List<String> joiningCgroups(Cgroups cgroups, List<String> cmd) {
+    List<String> wrapped = new ArrayList<>(List.of("/bin/sh", "-c",
+        "while [ \"$1\" != -- ]; do { echo $$ > \"$1\"; } 2>/dev/null || exit " + JOIN_FAILED
+        + "; shift; done; shift; exec \"$@\"", "labenv-join"));
+    cgroups.procsFiles().forEach(f -> wrapped.add(f.toString()));
+    wrapped.add("--");
+    wrapped.addAll(cmd);
+    return wrapped;
+  }
 
   /**
    * Waits until unshare's child, the init JVM, has exec'd the command: it is then down to one thread
@@ -220,14 +225,22 @@ public final class Launcher {
     if (!root) {
       cmd.addAll(List.of("--user", "--map-root-user"));
     }
-    cmd.add(java());
-    cmd.addAll(INIT_JVM_FLAGS);
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "labenv.linux.Init",
-        container.initSpec().toString()));
+    cmd.addAll(initJvm(List.of(container.initSpec().toString())));
     return cmd;
   }
 
-  private static String unshare() {
+  /** The command that runs {@link labenv.linux.Init} with {@code initArgs} in a fresh, fast-starting JVM. */
+  public static List<String> initJvm(List<String> initArgs) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(java());
+    cmd.addAll(INIT_JVM_FLAGS);
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "labenv.linux.Init"));
+    cmd.addAll(initArgs);
+    return cmd;
+  }
+
+  /** util-linux unshare's path. */
+  public static String unshare() {
     for (String dir : List.of("/usr/bin", "/bin", "/usr/sbin", "/sbin")) {
       if (Files.isExecutable(Path.of(dir, "unshare"))) {
         return dir + "/unshare";

@@ -268,4 +268,7 @@ public final class Libc {
 
   /** syscall(SYS_capset, header, data): header {version, pid}, data two {effective, permitted, inheritable}. */
   public static native long syscall(long number, int[] header, int[] data) throws LastErrorException;
+
+  // added for h5-oci (labenv runtime: the exec FIFO read without blocking)
+  public static final int EAGAIN = 11;
 }
