@@ -101,7 +101,7 @@ final class RunCommand extends Verb {
     ContainerSpec.Security security = RunOptions.security(securityOpts);
     ContainerSpec.Network net = network();
     Limits limits = limits();
-    ExternalRuntime external = ExternalRuntime.named(runtime);
+    ExternalRuntime external = ExternalRuntime.named(runtime, limits);
     Image image = images().image(ref);
     // Named volumes are created only once everything given parses and the image is found.
     Volumes store = new Volumes(store());
@@ -111,7 +111,7 @@ final class RunCommand extends Verb {
     Launcher launcher = new Launcher(store());
     Container container = launcher.create(image, options, name);
     try {
-      Launcher.Exit exit = external == null ? launcher.start(container, limits) : external.run(container, limits);
+      Launcher.Exit exit = external == null ? launcher.start(container, limits) : external.run(container);
       if (exit.oomKilled()) {
         System.err.println("labenv: container " + container.id().substring(0, 12) + ": killed: out of memory (limit "
             + Limits.bytes(limits.memoryBytes()) + ")");

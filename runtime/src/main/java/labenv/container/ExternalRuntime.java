@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import labenv.LabenvException;
 import labenv.image.Json;
+import labenv.linux.Libc;
 import labenv.oci.OciConfig;
 import labenv.oci.UserNamespace;
 
@@ -21,14 +22,19 @@ import labenv.oci.UserNamespace;
 public final class ExternalRuntime {
   private final String name;
   private final String binary;
+  private final Limits limits;
 
-  private ExternalRuntime(String name, String binary) {
+  private ExternalRuntime(String name, String binary, Limits limits) {
     this.name = name;
     this.binary = binary;
+    this.limits = limits;
   }
 
-  /** {@code crun} or {@code runc}, found on the usual paths; null for {@code labenv}, labenv's own. */
-  public static ExternalRuntime named(String name) {
+  /**
+   * {@code crun} or {@code runc}, found on the usual paths, to run containers under {@code limits}; null for
+   * {@code labenv}, labenv's own. Checked before any container is made.
+   */
+  public static ExternalRuntime named(String name, Limits limits) {
     if (name.equals("labenv")) {
       return null;
     }
@@ -37,7 +43,12 @@ public final class ExternalRuntime {
     }
     for (String dir : List.of("/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin", "/bin", "/sbin")) {
       if (Files.isExecutable(Path.of(dir, name))) {
-        return new ExternalRuntime(name, dir + "/" + name);
+        if (limits.any() && Libc.geteuid() != 0 && !unifiedCgroups()) {
+          // Checked here because the runtimes don't: without root on cgroup v1 they run the container unlimited.
+          throw LabenvException.failed("--runtime " + name + " with --memory, --cpus or --pids-limit needs root on"
+              + " this machine: unprivileged on cgroup v1, " + name + " applies no limits and says nothing");
+        }
+        return new ExternalRuntime(name, dir + "/" + name, limits);
       }
     }
     throw LabenvException.failed(name + " is not installed: apt-get install " + name);
@@ -52,7 +63,7 @@ public final class ExternalRuntime {
    * as 127 for a command not found, 126 for one that cannot be executed, else 125, told apart from the
    * container's own status by the runtime's log. SIGINT and SIGTERM are passed on as by {@link Launcher}.
    */
-  public Launcher.Exit run(Container container, Limits limits) {
+  public Launcher.Exit run(Container container) {
     Path bundle = container.dir().resolve("bundle");
     Path log = container.dir().resolve(name + ".log");
     try {
@@ -95,6 +106,22 @@ public final class ExternalRuntime {
       return new Launcher.Exit(126, false);
     }
     return new Launcher.Exit(125, false);
+  }
+
+  /** Whether /sys/fs/cgroup is cgroup v2 alone, where an unprivileged runtime can be given a delegated group. */
+  private static boolean unifiedCgroups() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+        String[] f = line.split(" ");
+        int dash = List.of(f).indexOf("-");
+        if (f.length > 4 && f[4].equals("/sys/fs/cgroup") && dash > 0 && dash + 1 < f.length) {
+          return f[dash + 1].equals("cgroup2");
+        }
+      }
+    } catch (IOException e) {
+      throw LabenvException.failed("cannot read /proc/self/mountinfo: " + e.getMessage(), e);
+    }
+    return false;
   }
 
   /** The last error the runtime logged (crun and runc both write JSON lines with level and msg), or null. */

@@ -89,7 +89,10 @@ public record OciConfig(String ociVersion, Process process, Root root, String ho
   public static OciConfig of(ContainerSpec spec, Limits limits, UserNamespace userNamespace) {
     ContainerSpec.Process p = spec.process();
     List<String> caps = Confinement.keptCapabilities();
-    List<Long> gids = p.user().additionalGids().stream().map(Integer::longValue).toList();
+    // In a user namespace of one mapped id there are no groups to set: Init's setgroups is refused and it goes on
+    // without them, and runc refuses any.
+    List<Long> gids = userNamespace != null ? List.of()
+        : p.user().additionalGids().stream().map(Integer::longValue).toList();
     Process process = new Process(false, null,
         new User((long) p.user().uid(), (long) p.user().gid(), null, gids.isEmpty() ? null : gids, null),
         p.args(), null, p.env(), p.cwd(), new Capabilities(caps, caps, null, caps, null), null,
@@ -328,8 +331,8 @@ public record OciConfig(String ociVersion, Process process, Root root, String ho
         extra.removeAll(kept);
         Set<String> missing = new TreeSet<>(kept);
         missing.removeAll(given);
-        String why = "labenv keeps exactly Docker's default set" + (extra.isEmpty() ? "" : "; not in it: " + extra)
-            + (missing.isEmpty() ? "" : "; missing: " + missing);
+        String why = "labenv keeps exactly Docker's default set" + (extra.isEmpty() ? "" : ", not in it: " + extra)
+            + (missing.isEmpty() ? "" : ", missing: " + missing);
         differences.computeIfAbsent(why, k -> new ArrayList<>()).add(e.getKey());
       }
     }
@@ -448,6 +451,10 @@ public record OciConfig(String ociVersion, Process process, Root root, String ho
       c.absent("linux.gidMappings", l.gidMappings(), "mappings need a user namespace");
       return null;
     }
+    if (l.uidMappings() == null && l.gidMappings() == null) {
+      // crun's rootless default: the caller is root inside.
+      return new UserNamespace(labenv.linux.Libc.geteuid(), labenv.linux.Libc.getegid());
+    }
     Long uid = single(c, "linux.uidMappings", l.uidMappings());
     Long gid = single(c, "linux.gidMappings", l.gidMappings());
     return uid == null || gid == null ? null : new UserNamespace(uid, gid);
@@ -542,7 +549,7 @@ public record OciConfig(String ociVersion, Process process, Root root, String ho
     }
     List<String> extra = given.stream().filter(p -> !ours.contains(p)).toList();
     if (!extra.isEmpty()) {
-      c.fail(field, "labenv applies its own fixed list " + ours + "; not in it: " + extra);
+      c.fail(field, "labenv applies its own fixed list " + ours + ", not in it: " + extra);
     }
   }
 
