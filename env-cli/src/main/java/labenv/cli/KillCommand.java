@@ -18,7 +18,7 @@ final class KillCommand extends Verb {
 
   @Override
   public Integer call() {
-    int sig = Signals.number(signal);
+    int sig = Signals.parse(signal);
     Containers containers = containers();
     return each(refs, ref -> {
       containers.signal(containers.find(ref), sig);

@@ -41,6 +41,7 @@ import picocli.CommandLine.Spec;
         RmCommand.class,
         WaitCommand.class,
         VolumeCommand.class,
+        RuntimeCommand.class,
         CompletionCommand.class,
     })
 public final class LabenvCommand implements Callable<Integer> {

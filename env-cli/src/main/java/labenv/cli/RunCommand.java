@@ -15,6 +15,7 @@ import labenv.container.PortForwarder;
 import labenv.container.PortMapping;
 import labenv.linux.Pty;
 import labenv.container.ContainerSpec;
+import labenv.container.ExternalRuntime;
 import labenv.container.Launcher;
 import labenv.container.Limits;
 import labenv.container.RunOptions;
@@ -101,6 +102,10 @@ final class RunCommand extends Verb {
   @Option(names = "--pids-limit", paramLabel = "N", description = "Most processes and threads at once (-1: no limit).")
   String pidsLimit;
 
+  @Option(names = "--runtime", paramLabel = "labenv|crun|runc",
+      description = "Who runs the container: labenv's own init (default), or crun or runc given the same OCI config.")
+  String runtime = "labenv";
+
   @Parameters(index = "0", paramLabel = "IMAGE", description = "name[:tag], digest, or unique digest prefix")
   String ref;
 
@@ -121,6 +126,11 @@ final class RunCommand extends Verb {
       throw LabenvException.badInput("-p needs the container's own network: with --network host its ports are the "
           + "host's already");
     }
+    ExternalRuntime external = ExternalRuntime.named(runtime, limits);
+    if (external != null && (detach || tty || !ports.isEmpty())) {
+      throw LabenvException.badInput("--runtime " + runtime + " runs containers in the foreground only: -d, -t and -p "
+          + "need labenv's own runtime");
+    }
     Image image = images().image(ref);
     // Fails now, with nothing made, when a port is taken; the supervisor binds them again for good.
     PortForwarder.bind(ports).close();
@@ -137,6 +147,18 @@ final class RunCommand extends Verb {
     containers.write(state);
     if (detach) {
       return detached(containers, state);
+    }
+    if (external != null) {
+      Launcher.Exit exit;
+      try {
+        exit = external.run(container);
+        containers.write(state.exited(exit.status(), exit.oomKilled(), null));
+      } finally {
+        if (remove) {
+          launcher.remove(container);
+        }
+      }
+      return exit.status();
     }
     Launcher.Exit exit;
     if (tty) {

@@ -26,7 +26,7 @@ final class StopCommand extends Verb {
     if (seconds < 0) {
       throw LabenvException.badInput("--time " + seconds + ": expected 0 or more seconds");
     }
-    int sig = Signals.number(signal);
+    int sig = Signals.parse(signal);
     Containers containers = containers();
     return each(refs, ref -> {
       ContainerState s = containers.find(ref);

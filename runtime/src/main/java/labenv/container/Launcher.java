@@ -153,13 +153,7 @@ public final class Launcher {
   private int run(Container container, Cgroups cgroups, Stdio stdio, Started started) {
     List<String> cmd = command(container, Libc.geteuid() == 0);
     if (cgroups != null) {
-      List<String> wrapped = new ArrayList<>(List.of("/bin/sh", "-c",
-          "while [ \"$1\" != -- ]; do { echo $$ > \"$1\"; } 2>/dev/null || exit " + JOIN_FAILED
-          + "; shift; done; shift; exec \"$@\"", "labenv-join"));
-      cgroups.procsFiles().forEach(f -> wrapped.add(f.toString()));
-      wrapped.add("--");
-      wrapped.addAll(cmd);
-      cmd = wrapped;
+      cmd = joiningCgroups(cgroups, cmd);
     }
     ProcessBuilder pb = new ProcessBuilder(cmd);
     // The init JVM needs no environment; the container's comes from its spec.
@@ -269,6 +263,17 @@ public final class Launcher {
   /** The shell that joins the cgroups exits with this when it can't. */
   static final int JOIN_FAILED = 125;
 
+  /** {@code cmd} run by a shell that first joins the cgroups and then execs it, so nothing forks outside them. */
+  public static List<String> joiningCgroups(Cgroups cgroups, List<String> cmd) {
+    List<String> wrapped = new ArrayList<>(List.of("/bin/sh", "-c",
+        "while [ \"$1\" != -- ]; do { echo $$ > \"$1\"; } 2>/dev/null || exit " + JOIN_FAILED
+        + "; shift; done; shift; exec \"$@\"", "labenv-join"));
+    cgroups.procsFiles().forEach(f -> wrapped.add(f.toString()));
+    wrapped.add("--");
+    wrapped.addAll(cmd);
+    return wrapped;
+  }
+
   /**
    * Waits until init has exec'd the command and returns its host pid (-1 when it ended first). Init writes its
    * pid to the marker file as it starts; it has exec'd when it is down to one thread (execve ends the JVM's
@@ -333,10 +338,17 @@ public final class Launcher {
     // The shell's own stderr is /dev/null: it says "Killed" when its child dies of SIGKILL, which is not the
     // container's output. The child (a subshell that execs, so still the first child) gets the real stderr.
     cmd.addAll(List.of("/bin/sh", "-c", "exec 3>&2 2>/dev/null; (exec \"$@\" 2>&3 3>&-); exit $?", "labenv-wait"));
+    cmd.addAll(initJvm(List.of(container.initSpec().toString())));
+    return cmd;
+  }
+
+  /** The command that runs {@link labenv.linux.Init} with {@code initArgs} in a fresh, fast-starting JVM. */
+  public static List<String> initJvm(List<String> initArgs) {
+    List<String> cmd = new ArrayList<>();
     cmd.add(java());
     cmd.addAll(INIT_JVM_FLAGS);
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "labenv.linux.Init",
-        container.initSpec().toString()));
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "labenv.linux.Init"));
+    cmd.addAll(initArgs);
     return cmd;
   }
 
@@ -378,7 +390,8 @@ public final class Launcher {
     }
   }
 
-  private static String unshare() {
+  /** util-linux unshare's path. */
+  public static String unshare() {
     for (String dir : List.of("/usr/bin", "/bin", "/usr/sbin", "/sbin")) {
       if (Files.isExecutable(Path.of(dir, "unshare"))) {
         return dir + "/unshare";

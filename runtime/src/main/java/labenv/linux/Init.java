@@ -29,16 +29,21 @@ public final class Init {
   static final int NOT_FOUND = 127;
 
   /** Docker's default capabilities: what a container keeps in its bounding set. */
-  private static final Set<Integer> KEPT_CAPABILITIES = Set.of(
+  static final Set<Integer> KEPT_CAPABILITIES = Set.of(
       0 /* CHOWN */, 1 /* DAC_OVERRIDE */, 3 /* FOWNER */, 4 /* FSETID */, 5 /* KILL */, 6 /* SETGID */,
       7 /* SETUID */, 8 /* SETPCAP */, 10 /* NET_BIND_SERVICE */, 13 /* NET_RAW */, 18 /* SYS_CHROOT */,
       27 /* MKNOD */, 29 /* AUDIT_WRITE */, 31 /* SETFCAP */);
 
   private static final List<String> DEVICES = List.of("null", "zero", "full", "random", "urandom", "tty");
 
+  /**
+   * {@code Init SPECFILE [EXECFIFO]}. With EXECFIFO ({@code labenv runtime create}), init writes a byte to
+   * {@code EXECFIFO.ready} once it is set up, then waits until {@code labenv runtime start} opens EXECFIFO for
+   * reading before it execs, as runc's exec.fifo does.
+   */
   public static void main(String[] args) {
-    if (args.length != 1) {
-      System.err.println("labenv-init: usage: Init SPECFILE");
+    if (args.length != 1 && args.length != 2) {
+      System.err.println("labenv-init: usage: Init SPECFILE [EXECFIFO]");
       System.exit(SETUP_FAILED);
     }
     ContainerSpec spec;
@@ -61,9 +66,15 @@ public final class Init {
       return;
     }
     try {
+      // Opened now: after pivot_root the host's paths are gone, but descriptors stay.
+      int[] fifos = args.length == 2 ? new int[] {open(args[1], Libc.O_PATH | Libc.O_CLOEXEC),
+          open(args[1] + ".ready", Libc.O_WRONLY | Libc.O_CLOEXEC)} : null;
       setUp(spec);
       if (TERMINAL) {
         controllingTerminal();
+      }
+      if (fifos != null) {
+        awaitStart(fifos[0], fifos[1]);
       }
     } catch (RuntimeException e) {
       System.err.println("labenv: " + e.getMessage());
@@ -82,6 +93,32 @@ public final class Init {
       Libc.ioctl(0, Libc.TIOCSCTTY, 0L);
     } catch (LastErrorException e) {
       throw new ErrnoException("setsid/TIOCSCTTY", "stdin", e.getErrorCode());
+    }
+  }
+
+  /**
+   * Tells {@code create} that the container is set up, then blocks opening the exec FIFO for writing until
+   * {@code start} opens it for reading. Reopened through /proc/self/fd: the FIFO is mode 0622, so any uid may.
+   */
+  private static void awaitStart(int execFifo, int ready) {
+    byte[] zero = {'0'};
+    try {
+      Libc.write(ready, zero, 1);
+      Libc.close(ready);
+      int fd = Libc.open(Syscalls.cstr("/proc/self/fd/" + execFifo), Libc.O_WRONLY | Libc.O_CLOEXEC, 0);
+      Libc.write(fd, zero, 1);
+      Libc.close(fd);
+      Libc.close(execFifo);
+    } catch (LastErrorException e) {
+      throw new ErrnoException("exec fifo", null, e.getErrorCode());
+    }
+  }
+
+  private static int open(String path, int flags) {
+    try {
+      return Libc.open(Syscalls.cstr(path), flags, 0);
+    } catch (LastErrorException e) {
+      throw new ErrnoException("open", path, e.getErrorCode());
     }
   }
 
@@ -123,19 +160,12 @@ public final class Init {
     dropPrivileges(spec.process().user(), spec.security());
   }
 
-  /** Docker's masked paths: host information and kernel knobs that /proc and /sys would otherwise show. */
-  private static final List<String> MASKED = List.of("/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-      "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
-      "/sys/devices/virtual/powercap");
-  private static final List<String> READ_ONLY = List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-      "/proc/sysrq-trigger");
-
   /**
    * After pivot_root, so the paths are the container's fresh proc and sys, which the image cannot redirect.
    * A file is hidden under /dev/null, a directory under an empty read-only tmpfs; what this kernel lacks is skipped.
    */
   private static void maskPaths() {
-    for (String path : MASKED) {
+    for (String path : Confinement.MASKED_PATHS) {
       try {
         Libc.mount(NULL_DEVICE, Syscalls.cstr(path), null, Libc.MS_BIND, null);
       } catch (LastErrorException e) {
@@ -146,7 +176,7 @@ public final class Init {
         }
       }
     }
-    for (String path : READ_ONLY) {
+    for (String path : Confinement.READONLY_PATHS) {
       try {
         Libc.mount(Syscalls.cstr(path), Syscalls.cstr(path), null, Libc.MS_BIND | Libc.MS_REC, null);
       } catch (LastErrorException e) {

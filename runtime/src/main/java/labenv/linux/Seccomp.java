@@ -4,13 +4,17 @@ import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The container's default seccomp filter, a deny list in classic BPF: the syscalls that administer the
  * kernel or the host (modules, kexec, mounts, namespaces, keyrings, tracing, swap, reboot) fail with
  * EPERM, everything else is allowed. Not Docker's allow list, but the same walls for what matters.
  */
-final class Seccomp {
+public final class Seccomp {
   private Seccomp() {}
 
   private static final int AUDIT_ARCH_X86_64 = 0xC000003E;
@@ -37,22 +41,50 @@ final class Seccomp {
   private static final int ARCH = 4;
   private static final int ARG0_LOW = 16;
 
-  /** Syscall numbers per architecture: x86_64, aarch64 (the generic table). */
-  private static final int[][] DENIED = {
-      {165, 40} /* mount */, {166, 39} /* umount2 */, {155, 41} /* pivot_root */,
-      {246, 104} /* kexec_load */, {320, 294} /* kexec_file_load */,
-      {175, 105} /* init_module */, {313, 273} /* finit_module */, {176, 106} /* delete_module */,
-      {321, 280} /* bpf */, {298, 241} /* perf_event_open */,
-      {250, 219} /* keyctl */, {248, 217} /* add_key */, {249, 218} /* request_key */,
-      {167, 224} /* swapon */, {168, 225} /* swapoff */, {169, 142} /* reboot */,
-      {308, 268} /* setns */, {304, 265} /* open_by_handle_at */, {323, 282} /* userfaultfd */,
-      {101, 117} /* ptrace */, {310, 270} /* process_vm_readv */, {311, 271} /* process_vm_writev */,
-      {163, 89} /* acct */, {212, 18} /* lookup_dcookie */, {179, 60} /* quotactl */, {443, 443} /* quotactl_fd */,
-      {103, 116} /* syslog */,
+  /** A syscall the filter denies, with its number per architecture: x86_64, aarch64 (the generic table). */
+  private record Denied(String name, int x86_64, int aarch64) {
+    int number(boolean aarch64) {
+      return aarch64 ? this.aarch64 : x86_64;
+    }
+  }
+
+  private static final Denied[] DENIED = {
+      new Denied("mount", 165, 40),
+      new Denied("umount2", 166, 39),
+      new Denied("pivot_root", 155, 41),
+      new Denied("kexec_load", 246, 104),
+      new Denied("kexec_file_load", 320, 294),
+      new Denied("init_module", 175, 105),
+      new Denied("finit_module", 313, 273),
+      new Denied("delete_module", 176, 106),
+      new Denied("bpf", 321, 280),
+      new Denied("perf_event_open", 298, 241),
+      new Denied("keyctl", 250, 219),
+      new Denied("add_key", 248, 217),
+      new Denied("request_key", 249, 218),
+      new Denied("swapon", 167, 224),
+      new Denied("swapoff", 168, 225),
+      new Denied("reboot", 169, 142),
+      new Denied("setns", 308, 268),
+      new Denied("open_by_handle_at", 304, 265),
+      new Denied("userfaultfd", 323, 282),
+      new Denied("ptrace", 101, 117),
+      new Denied("process_vm_readv", 310, 270),
+      new Denied("process_vm_writev", 311, 271),
+      new Denied("acct", 163, 89),
+      new Denied("lookup_dcookie", 212, 18),
+      new Denied("quotactl", 179, 60),
+      new Denied("quotactl_fd", 443, 443),
+      new Denied("syslog", 103, 116),
       // the new mount API would otherwise get around the ban on mount(2)
-      {428, 428} /* open_tree */, {429, 429} /* move_mount */, {430, 430} /* fsopen */, {431, 431} /* fsconfig */,
-      {432, 432} /* fsmount */, {433, 433} /* fspick */, {442, 442} /* mount_setattr */,
-      {467, 467} /* open_tree_attr */,
+      new Denied("open_tree", 428, 428),
+      new Denied("move_mount", 429, 429),
+      new Denied("fsopen", 430, 430),
+      new Denied("fsconfig", 431, 431),
+      new Denied("fsmount", 432, 432),
+      new Denied("fspick", 433, 433),
+      new Denied("mount_setattr", 442, 442),
+      new Denied("open_tree_attr", 467, 467),
   };
   private static final int[] CLONE = {56, 220};
   private static final int[] CLONE3 = {435, 435};
@@ -71,8 +103,8 @@ final class Seccomp {
       insn(p, JGE, 0, 1, X32_SYSCALL_BIT);
       insn(p, RET, 0, 0, RET_ERRNO | EPERM);
     }
-    for (int[] nr : DENIED) {
-      insn(p, JEQ, 0, 1, nr[a]);
+    for (Denied d : DENIED) {
+      insn(p, JEQ, 0, 1, d.number(aarch64));
       insn(p, RET, 0, 0, RET_ERRNO | EPERM);
     }
     // clone3 hides its flags behind a pointer BPF cannot follow; ENOSYS makes libc fall back to clone.
@@ -86,6 +118,43 @@ final class Seccomp {
     insn(p, RET, 0, 0, RET_ERRNO | EPERM);
     insn(p, RET, 0, 0, RET_ALLOW);
     return p.toByteArray();
+  }
+
+  /**
+   * The same filter in the OCI runtime spec's seccomp form, for crun and runc (libseccomp compiles it): allow by
+   * default; the denied syscalls fail with EPERM, clone3 with ENOSYS, clone and unshare with EPERM when their flags
+   * ask for a new user namespace. libseccomp refuses other architectures' syscalls where this filter kills.
+   * Plain maps and lists, in the spec's field order, so Init's path loads no JSON library.
+   */
+  public static Map<String, Object> ociProfile(boolean aarch64) {
+    List<String> denied = new ArrayList<>();
+    for (Denied d : DENIED) {
+      denied.add(d.name());
+    }
+    Map<String, Object> profile = new LinkedHashMap<>();
+    profile.put("defaultAction", "SCMP_ACT_ALLOW");
+    profile.put("architectures", List.of(aarch64 ? "SCMP_ARCH_AARCH64" : "SCMP_ARCH_X86_64"));
+    Map<String, Object> newUser = new LinkedHashMap<>();
+    newUser.put("index", 0);
+    newUser.put("value", CLONE_NEWUSER);
+    newUser.put("valueTwo", CLONE_NEWUSER);
+    newUser.put("op", "SCMP_CMP_MASKED_EQ");
+    profile.put("syscalls", List.of(
+        rule(denied, EPERM, null),
+        rule(List.of("clone3"), ENOSYS, null),
+        rule(List.of("clone", "unshare"), EPERM, newUser)));
+    return profile;
+  }
+
+  private static Map<String, Object> rule(List<String> names, int errno, Map<String, Object> arg) {
+    Map<String, Object> rule = new LinkedHashMap<>();
+    rule.put("names", names);
+    rule.put("action", "SCMP_ACT_ERRNO");
+    rule.put("errnoRet", errno);
+    if (arg != null) {
+      rule.put("args", List.of(arg));
+    }
+    return rule;
   }
 
   /** Installs the filter on the calling thread, the one that will exec; needs no_new_privs or CAP_SYS_ADMIN. */
