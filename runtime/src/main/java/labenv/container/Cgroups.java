@@ -113,10 +113,23 @@ public final class Cgroups implements AutoCloseable {
    * memory limit if it was below init's headroom, and the pids limit.
    */
   public void tighten() {
-    if (limits.memoryBytes() > 0 && limits.memoryBytes() < INIT_MEMORY_HEADROOM) {
-      writeMemory(limits.memoryBytes());
+    tighten(groups.values().stream().distinct().toList(), limits);
+  }
+
+  /**
+   * {@link #tighten} for groups another process created (the OCI runtime's {@code start}): each directory gets the
+   * limits its controller files take (pids.max; memory.max or memory.limit_in_bytes).
+   */
+  public static void tighten(List<Path> groups, Limits limits) {
+    for (Path g : groups) {
+      if (limits.memoryBytes() > 0 && limits.memoryBytes() < INIT_MEMORY_HEADROOM
+          && (Files.exists(g.resolve("memory.max")) || Files.exists(g.resolve("memory.limit_in_bytes")))) {
+        writeMemory(g, Files.exists(g.resolve("memory.max")), limits.memoryBytes());
+      }
+      if (limits.pids() > 0 && Files.exists(g.resolve("pids.max"))) {
+        write(g, "pids.max", Long.toString(limits.pids()), "pids");
+      }
     }
-    limitPids(0);
   }
 
   /** Whether {@link #tighten} has anything to do, so the launcher watches for init's exec closely. */
@@ -127,8 +140,14 @@ public final class Cgroups implements AutoCloseable {
   private void writeMemory(long limit) {
     Path mem = groups.get("memory");
     if (mem != null) {
+      writeMemory(mem, v2.get("memory"), limit);
+    }
+  }
+
+  private static void writeMemory(Path mem, boolean v2, long limit) {
+    {
       String bytes = Long.toString(limit);
-      if (v2.get("memory")) {
+      if (v2) {
         write(mem, "memory.max", bytes, "memory");
         // Without this the limit only moves the excess to swap.
         if (Files.exists(mem.resolve("memory.swap.max"))) {

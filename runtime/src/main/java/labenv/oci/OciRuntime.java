@@ -23,6 +23,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import labenv.LabenvException;
 import labenv.container.Cgroups;
+import labenv.container.Limits;
 import labenv.container.Launcher;
 import labenv.image.Json;
 import labenv.linux.ErrnoException;
@@ -70,7 +71,7 @@ public final class OciRuntime {
 
   /** What {@code state.json} keeps: what {@link #state} reports, and what {@link #delete} must undo. */
   record Saved(String id, String bundle, Map<String, String> annotations, long pid, long startTime,
-      List<String> cgroups, long pids, String created) {}
+      List<String> cgroups, long pids, long memory, String created) {}
 
   /**
    * Creates the container {@code id} from the bundle in {@code bundle}: namespaces, mounts, pivot_root and
@@ -131,7 +132,7 @@ public final class OciRuntime {
       List<String> groups = cgroups == null ? List.of()
           : cgroups.procsFiles().stream().map(f -> f.getParent().toString()).toList();
       Saved saved = new Saved(id, b.dir().toString(), b.annotations().isEmpty() ? null : b.annotations(), init.pid(),
-          startTime, groups, b.limits().pids(), Instant.now().toString());
+          startTime, groups, b.limits().pids(), b.limits().memoryBytes(), Instant.now().toString());
       AtomicFile.write(dir.resolve(STATE), Json.canonical(saved));
       if (pidFile != null) {
         AtomicFile.write(pidFile.toAbsolutePath(), Long.toString(init.pid()).getBytes(StandardCharsets.US_ASCII));
@@ -250,8 +251,8 @@ public final class OciRuntime {
         Libc.close(fd);
       }
       Files.delete(fifo);
-      if (s.pids() > 0) {
-        limitPids(s);
+      if (s.pids() > 0 || s.memory() > 0) {
+        tighten(s);
       }
     } catch (IOException e) {
       throw LabenvException.failed("cannot start container " + id + ": " + e.getMessage(), e);
@@ -259,10 +260,10 @@ public final class OciRuntime {
   }
 
   /**
-   * Init is a JVM with more threads than a small pids limit allows, so the group has headroom until the command
-   * runs ({@link Cgroups#INIT_PIDS_HEADROOM}): once Init has exec'd, it is one thread, and the limit tightens.
+   * Init is a JVM with more threads and memory than small limits allow, so the groups have headroom until the
+   * command runs ({@link Cgroups#INIT_PIDS_HEADROOM}): once Init has exec'd, it is one thread, and they tighten.
    */
-  private static void limitPids(Saved s) throws IOException {
+  private static void tighten(Saved s) throws IOException {
     Path task = Path.of("/proc/" + s.pid() + "/task");
     for (int i = 0; i < 100_000 && alive(s.pid(), s.startTime()); i++) {
       try (Stream<Path> threads = Files.list(task)) {
@@ -274,12 +275,7 @@ public final class OciRuntime {
       }
       LockSupport.parkNanos(100_000);
     }
-    for (String g : s.cgroups()) {
-      Path max = Path.of(g, "pids.max");
-      if (Files.exists(max)) {
-        Files.writeString(max, Long.toString(s.pids()));
-      }
-    }
+    Cgroups.tighten(s.cgroups().stream().map(Path::of).toList(), new Limits(s.memory(), 0, s.pids()));
   }
 
   /** The container's state as the runtime spec defines it. */
