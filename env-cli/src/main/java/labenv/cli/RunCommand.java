@@ -68,6 +68,13 @@ final class RunCommand extends Verb {
       description = "seccomp=unconfined (no syscall filter) or no-new-privileges[:true|false] (default true).")
   List<String> securityOpts = new ArrayList<>();
 
+  @Option(names = "--cap-add", paramLabel = "CAP",
+      description = "Keep a capability beyond docker's default set (NET_ADMIN or CAP_NET_ADMIN; ALL: every one).")
+  List<String> capAdd = new ArrayList<>();
+
+  @Option(names = "--cap-drop", paramLabel = "CAP", description = "Drop a capability of the default set (ALL: every one).")
+  List<String> capDrop = new ArrayList<>();
+
   @Option(names = "--name", paramLabel = "NAME", description = "A name for the container.")
   String name;
 
@@ -93,7 +100,8 @@ final class RunCommand extends Verb {
     volumes.stream().map(RunOptions::volume).forEach(all::add);
     mounts.stream().map(RunOptions::mount).forEach(all::add);
     tmpfs.stream().map(RunOptions::tmpfs).forEach(all::add);
-    ContainerSpec.Security security = RunOptions.security(securityOpts);
+    ContainerSpec.Security security = RunOptions.security(securityOpts)
+        .withCapabilities(RunOptions.capabilities(capAdd, capDrop));
     ContainerSpec.Network net = network();
     Limits limits = limits();
     Image image = images().image(ref);
