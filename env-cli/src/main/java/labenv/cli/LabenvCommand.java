@@ -34,6 +34,7 @@ import picocli.CommandLine.Spec;
         SaveCommand.class,
         UnpackCommand.class,
         RunCommand.class,
+        ExecCommand.class,
         VolumeCommand.class,
         CompletionCommand.class,
     })
