@@ -292,6 +292,7 @@ public final class Libc {
   public static final long TIOCSPTLCK = 0x40045431L;
   public static final long TIOCGPTPEER = 0x5441;
   public static final int TCSANOW = 0;
+  public static final int PR_SET_DUMPABLE = 4;
 
   private static boolean aarch64() {
     return "aarch64".equals(System.getProperty("os.arch"));

@@ -39,6 +39,14 @@ public final class SetnsInit {
       System.err.println("labenv-exec: usage: SetnsInit PID SPECFILE [--tty] [CGROUP_PROCS_FILE...]");
       System.exit(Init.SETUP_FAILED);
     }
+    try {
+      // Until it execs, this JVM is a root process in the container's pid namespace with every capability and the
+      // host's files open: nobody inside may inspect it (/proc/PID/root, fds, environ) or trace it. execve resets it.
+      Libc.prctl(Libc.PR_SET_DUMPABLE, 0, 0, 0, 0);
+    } catch (LastErrorException e) {
+      System.err.println("labenv: prctl PR_SET_DUMPABLE: " + Libc.errorText(e.getErrorCode()));
+      System.exit(Init.SETUP_FAILED);
+    }
     long pid = Long.parseLong(args[0]);
     ContainerSpec spec;
     try (DataInputStream in = new DataInputStream(new BufferedInputStream(new FileInputStream(args[1])))) {
