@@ -58,9 +58,9 @@ public final class Exec {
       pb.environment().keySet().retainAll(List.of("LANG", "LC_ALL", "TMPDIR"));
       int status = request.tty() ? runWithPty(pb, pid, request, process.user(), joinUserNs) : run(pb, request);
       if (Files.exists(specFile)) {
-        // SetnsInit deletes it first: nsenter itself failed (it said why on stderr).
-        throw LabenvException.failed("process " + pid + ": nsenter could not enter its namespaces (exit status "
-            + status + ")");
+        // SetnsInit deletes it first: nsenter (or the JVM) failed before, and said why on stderr.
+        throw LabenvException.failed("process " + pid + ": nsenter could not start labenv's exec in its namespaces"
+            + " (exit status " + status + ")");
       }
       return status;
     } catch (IOException e) {
@@ -108,17 +108,20 @@ public final class Exec {
       pb.redirectInput(ProcessBuilder.Redirect.from(slave)).redirectOutput(ProcessBuilder.Redirect.appendTo(slave))
           .redirectError(ProcessBuilder.Redirect.appendTo(slave));
       boolean raw = request.interactive() && Pty.isTerminal(0);
-      pty.copyWindowSize(Pty.isTerminal(0) ? 0 : 1);
-      Signal winch = new Signal("WINCH");
-      SignalHandler previousWinch = Signal.handle(winch, s -> pty.copyWindowSize(Pty.isTerminal(0) ? 0 : 1));
-      byte[] saved = raw ? Pty.makeRaw(0) : null;
-      Thread restore = new Thread(() -> Pty.restore(0, saved), "labenv-restore-terminal");
-      if (raw) {
-        Runtime.getRuntime().addShutdownHook(restore);
-      }
+      int window = Pty.isTerminal(0) ? 0 : 1;
+      pty.copyWindowSize(window);
       int[] wake = new int[2];
       Libc.pipe2(wake, Libc.O_CLOEXEC);
+      Signal winch = new Signal("WINCH");
+      SignalHandler previousWinch = Signal.handle(winch, s -> pty.copyWindowSize(window));
+      byte[][] saved = {null};
+      Thread restore = new Thread(() -> Pty.restore(0, saved[0]), "labenv-restore-terminal");
       try {
+        if (raw) {
+          saved[0] = Pty.makeRaw(0);
+          // Killed by a signal labenv does not forward (SIGHUP), the terminal is still given back.
+          Runtime.getRuntime().addShutdownHook(restore);
+        }
         Process p = pb.start();
         pty.closeSlave();
         Thread output = new Thread(() -> copyOutput(pty.master(), 1, wake[0]), "labenv-pty-output");
@@ -142,13 +145,13 @@ public final class Exec {
         }
         return status;
       } finally {
-        Libc.close(wake[0]);
-        Libc.close(wake[1]);
-        Signal.handle(winch, previousWinch);
-        if (raw) {
-          Pty.restore(0, saved);
+        if (saved[0] != null) {
+          Pty.restore(0, saved[0]);
           Runtime.getRuntime().removeShutdownHook(restore);
         }
+        Signal.handle(winch, previousWinch);
+        Libc.close(wake[0]);
+        Libc.close(wake[1]);
       }
     }
   }

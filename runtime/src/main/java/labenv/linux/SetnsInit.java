@@ -129,6 +129,10 @@ public final class SetnsInit {
         throw new ErrnoException("unshare", "CLONE_FS", e.getErrorCode());
       }
       for (int i = 0; i < fds.length; i++) {
+        if (same(fds[i], NAMESPACES[i])) {
+          // --network host: the host's, which a rootless container's user namespace may not enter (nor need to)
+          continue;
+        }
         try {
           Libc.setns(fds[i], TYPES[i]);
         } catch (LastErrorException e) {
@@ -140,6 +144,13 @@ public final class SetnsInit {
         Libc.close(fds[i]);
       }
     }
+  }
+
+  /** Whether the namespace {@code fd} is this thread's own already (their links name the same inode). */
+  private static boolean same(int fd, String type) {
+    byte[] theirs = Syscalls.readlinkat(Libc.AT_FDCWD, ("/proc/thread-self/fd/" + fd).getBytes(StandardCharsets.UTF_8));
+    byte[] ours = Syscalls.readlinkat(Libc.AT_FDCWD, ("/proc/thread-self/ns/" + type).getBytes(StandardCharsets.UTF_8));
+    return java.util.Arrays.equals(theirs, ours);
   }
 
   /**
