@@ -272,6 +272,10 @@ public final class Exec {
         vars.put(e.substring(0, eq), e.substring(eq + 1));
       }
     }
+    if (request.tty()) {
+      // as docker does: programs that draw on the terminal need to know what it is
+      vars.putIfAbsent("TERM", "xterm");
+    }
     List<String> env = new ArrayList<>();
     vars.forEach((k, v) -> env.add(k + "=" + v));
     String cwd = request.cwd() != null ? request.cwd() : container.cwd();

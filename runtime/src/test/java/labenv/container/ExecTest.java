@@ -31,6 +31,8 @@ class ExecTest {
     assertEquals("/tmp", changed.cwd());
     assertEquals(0, changed.user().uid());
     assertEquals(0, Exec.process(request(List.of(), null, "root")).user().gid());
+    ExecRequest tty = new ExecRequest(1, SPEC, List.of("sh"), List.of(), null, null, true, true, List.of());
+    assertEquals(List.of("PATH=/bin", "A=1", "B=2", "TERM=xterm"), Exec.process(tty).env());
   }
 
   @Test
