@@ -27,8 +27,9 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
       ex.printStackTrace(err);
     }
     err.flush();
-    // run keeps 0..124 for the container's own status: every failure of labenv's is 125 there.
-    return cmd.getCommandSpec().userObject() instanceof RunCommand ? ExitCode.RUNTIME_FAILED : exitCode(ex);
+    // run and exec keep 0..124 for the command's own status: every failure of labenv's is 125 there.
+    Object verb = cmd.getCommandSpec().userObject();
+    return verb instanceof RunCommand || verb instanceof ExecCommand ? ExitCode.RUNTIME_FAILED : exitCode(ex);
   }
 
   static int exitCode(Throwable ex) {

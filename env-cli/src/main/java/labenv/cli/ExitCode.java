@@ -16,8 +16,8 @@ final class ExitCode {
         0    success
         1    the operation failed
         2    bad usage or bad input (malformed reference, corrupt archive, ...)
-        125  run: labenv itself failed
-        126  run: the command cannot be executed
-        127  run: the command was not found
+        125  run, exec: labenv itself failed
+        126  run, exec: the command cannot be executed
+        127  run, exec: the command was not found
       """;
 }

@@ -40,6 +40,7 @@ import picocli.CommandLine.Spec;
         KillCommand.class,
         RmCommand.class,
         WaitCommand.class,
+        ExecCommand.class,
         VolumeCommand.class,
         RuntimeCommand.class,
         CompletionCommand.class,

@@ -33,6 +33,7 @@ public final class Main {
     cl.setParameterExceptionHandler(new UsageErrorHandler());
     // Everything after run's IMAGE is the container's command line, options included (sh -c ...).
     cl.getSubcommands().get("run").setStopAtPositional(true);
+    cl.getSubcommands().get("exec").setStopAtPositional(true);
     return cl;
   }
 }

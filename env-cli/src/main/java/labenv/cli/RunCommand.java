@@ -11,6 +11,7 @@ import labenv.container.Container;
 import labenv.container.ContainerState;
 import labenv.container.Containers;
 import labenv.container.Monitor;
+import labenv.container.TerminalSession;
 import labenv.container.PortForwarder;
 import labenv.container.PortMapping;
 import labenv.linux.Pty;
@@ -89,6 +90,13 @@ final class RunCommand extends Verb {
       description = "seccomp=unconfined (no syscall filter) or no-new-privileges[:true|false] (default true).")
   List<String> securityOpts = new ArrayList<>();
 
+  @Option(names = "--cap-add", paramLabel = "CAP",
+      description = "Keep a capability beyond docker's default set (NET_ADMIN or CAP_NET_ADMIN; ALL: every one).")
+  List<String> capAdd = new ArrayList<>();
+
+  @Option(names = "--cap-drop", paramLabel = "CAP", description = "Drop a capability of the default set (ALL: every one).")
+  List<String> capDrop = new ArrayList<>();
+
   @Option(names = "--name", paramLabel = "NAME", description = "A name for the container.")
   String name;
 
@@ -118,7 +126,8 @@ final class RunCommand extends Verb {
     volumes.stream().map(RunOptions::volume).forEach(all::add);
     mounts.stream().map(RunOptions::mount).forEach(all::add);
     tmpfs.stream().map(RunOptions::tmpfs).forEach(all::add);
-    ContainerSpec.Security security = RunOptions.security(securityOpts);
+    ContainerSpec.Security security = RunOptions.security(securityOpts)
+        .withCapabilities(RunOptions.capabilities(capAdd, capDrop));
     ContainerSpec.Network net = network();
     Limits limits = limits();
     List<PortMapping> ports = publish.stream().map(PortMapping::parse).toList();
@@ -162,7 +171,8 @@ final class RunCommand extends Verb {
     }
     Launcher.Exit exit;
     if (tty) {
-      try (Pty pty = Pty.open(); TerminalRelay relay = TerminalRelay.start(pty, interactive)) {
+      try (Pty pty = Pty.open(); TerminalSession terminal = TerminalSession.open(pty, interactive)) {
+        terminal.copy(interactive);
         exit = Monitor.supervise(containers, launcher, container, state, Launcher.Stdio.terminal(pty));
       }
     } else {
@@ -245,12 +255,17 @@ final class RunCommand extends Verb {
       }
     }
     all.addAll(env);
+    return environment(all, root.env);
+  }
+
+  /** KEY=VALUE entries as given; KEY alone takes its value here (and is left out when unset here), as docker does. */
+  static List<String> environment(List<String> all, java.util.Map<String, String> here) {
     List<String> resolved = new ArrayList<>();
     for (String e : all) {
       if (e.indexOf('=') > 0) {
         resolved.add(e);
-      } else if (!e.isEmpty() && root.env.containsKey(e)) {
-        resolved.add(e + "=" + root.env.get(e));
+      } else if (!e.isEmpty() && here.containsKey(e)) {
+        resolved.add(e + "=" + here.get(e));
       } else if (e.isEmpty() || e.startsWith("=")) {
         throw LabenvException.badInput("environment entry \"" + e + "\": not KEY=VALUE");
       }

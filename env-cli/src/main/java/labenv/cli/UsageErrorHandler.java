@@ -12,6 +12,7 @@ final class UsageErrorHandler implements CommandLine.IParameterExceptionHandler 
     CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
     err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
     err.flush();
-    return cmd.getCommandSpec().userObject() instanceof RunCommand ? ExitCode.RUNTIME_FAILED : ExitCode.USAGE;
+    Object verb = cmd.getCommandSpec().userObject();
+    return verb instanceof RunCommand || verb instanceof ExecCommand ? ExitCode.RUNTIME_FAILED : ExitCode.USAGE;
   }
 }

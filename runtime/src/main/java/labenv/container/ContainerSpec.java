@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * What a container is started with, shaped like the OCI runtime-spec config: pure data, no host state.
@@ -27,10 +28,25 @@ public record ContainerSpec(Process process, Root root, String hostname, List<Mo
 
   /**
    * seccomp: the default filter ({@code --security-opt seccomp=unconfined} turns it off);
-   * noNewPrivileges: PR_SET_NO_NEW_PRIVS, so setuid files and file capabilities grant nothing.
+   * noNewPrivileges: PR_SET_NO_NEW_PRIVS, so setuid files and file capabilities grant nothing;
+   * capabilities: the numbers kept in the bounding set (and, for root, the effective and permitted sets), docker's
+   * default unless {@code --cap-add}/{@code --cap-drop} changed it.
    */
-  public record Security(boolean seccomp, boolean noNewPrivileges) {
-    public static final Security DEFAULT = new Security(true, true);
+  public record Security(boolean seccomp, boolean noNewPrivileges, Set<Integer> capabilities) {
+    public static final Security DEFAULT = new Security(true, true, Capabilities.DOCKER_DEFAULT);
+
+    public Security {
+      capabilities = capabilities == null ? Capabilities.DOCKER_DEFAULT : Capabilities.of(capabilities);
+    }
+
+    /** With docker's default capabilities. */
+    public Security(boolean seccomp, boolean noNewPrivileges) {
+      this(seccomp, noNewPrivileges, Capabilities.DOCKER_DEFAULT);
+    }
+
+    public Security withCapabilities(Set<Integer> capabilities) {
+      return new Security(seccomp, noNewPrivileges, capabilities);
+    }
   }
 
   /** The command, its environment, working directory and identity. */
@@ -73,7 +89,7 @@ public record ContainerSpec(Process process, Root root, String hostname, List<Mo
   public enum Network { NONE, HOST }
 
   // The binary form: a version, then fields in declaration order; strings as length + UTF-8 bytes.
-  private static final int FORMAT = 2;
+  private static final int FORMAT = 3;
 
   public void write(DataOutputStream out) throws IOException {
     out.writeInt(FORMAT);
@@ -99,6 +115,7 @@ public record ContainerSpec(Process process, Root root, String hostname, List<Mo
     out.writeInt(network.ordinal());
     out.writeBoolean(security.seccomp());
     out.writeBoolean(security.noNewPrivileges());
+    out.writeLong(Capabilities.mask(security.capabilities()));
   }
 
   public static ContainerSpec read(DataInputStream in) throws IOException {
@@ -124,7 +141,7 @@ public record ContainerSpec(Process process, Root root, String hostname, List<Mo
       mounts.add(new Mount(string(in), string(in), string(in), strings(in)));
     }
     Network network = Network.values()[in.readInt()];
-    Security security = new Security(in.readBoolean(), in.readBoolean());
+    Security security = new Security(in.readBoolean(), in.readBoolean(), Capabilities.fromMask(in.readLong()));
     return new ContainerSpec(new Process(args, env, cwd, new User(uid, gid, gids)), root, hostname, mounts, network,
         security);
   }

@@ -160,8 +160,9 @@ public final class Launcher {
     pb.environment().keySet().retainAll(List.of("LANG", "LC_ALL", "TMPDIR"));
     java.io.File devNull = new java.io.File("/dev/null");
     if (stdio.pty() != null) {
-      java.io.File slave = new java.io.File(stdio.pty().slave());
-      pb.redirectInput(slave).redirectOutput(slave).redirectError(slave);
+      java.io.File slave = new java.io.File("/proc/self/fd/" + stdio.pty().slave());
+      pb.redirectInput(ProcessBuilder.Redirect.from(slave)).redirectOutput(ProcessBuilder.Redirect.appendTo(slave))
+          .redirectError(ProcessBuilder.Redirect.appendTo(slave));
       pb.environment().put("LABENV_INIT_TTY", "1");
     } else if (stdio.log() != null) {
       pb.redirectInput(devNull);
@@ -174,6 +175,10 @@ public final class Launcher {
       process = pb.start();
     } catch (IOException e) {
       throw LabenvException.failed("cannot start unshare: " + e.getMessage(), e);
+    }
+    if (stdio.pty() != null) {
+      // The container has its own descriptors now: the master reads EIO once the last of them closes.
+      stdio.pty().closeSlave();
     }
     List<Thread> copiers = new ArrayList<>();
     if (stdio.log() != null) {

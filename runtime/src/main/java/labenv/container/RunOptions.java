@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import labenv.LabenvException;
 import labenv.image.ImageConfig;
 
@@ -104,6 +105,14 @@ public record RunOptions(String entrypoint, List<String> command, List<String> e
       }
     }
     return new ContainerSpec.Security(seccomp, noNewPrivileges);
+  }
+
+  /**
+   * Applies {@code --cap-add}/{@code --cap-drop} to docker's default set, names as docker spells them
+   * ({@code NET_ADMIN}, {@code cap_net_admin}, {@code ALL}); see {@link Capabilities#tweak}.
+   */
+  public static Set<Integer> capabilities(List<String> add, List<String> drop) {
+    return Capabilities.tweak(add, drop);
   }
 
   private static void put(Map<String, String> vars, String entry) {

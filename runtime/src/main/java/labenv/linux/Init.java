@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Set;
 import labenv.container.ContainerSpec;
 
 /**
@@ -27,12 +26,6 @@ public final class Init {
   static final int SETUP_FAILED = 125;
   static final int CANNOT_EXECUTE = 126;
   static final int NOT_FOUND = 127;
-
-  /** Docker's default capabilities: what a container keeps in its bounding set. */
-  static final Set<Integer> KEPT_CAPABILITIES = Set.of(
-      0 /* CHOWN */, 1 /* DAC_OVERRIDE */, 3 /* FOWNER */, 4 /* FSETID */, 5 /* KILL */, 6 /* SETGID */,
-      7 /* SETUID */, 8 /* SETPCAP */, 10 /* NET_BIND_SERVICE */, 13 /* NET_RAW */, 18 /* SYS_CHROOT */,
-      27 /* MKNOD */, 29 /* AUDIT_WRITE */, 31 /* SETFCAP */);
 
   private static final List<String> DEVICES = List.of("null", "zero", "full", "random", "urandom", "tty");
 
@@ -157,7 +150,7 @@ public final class Init {
     }
     maskPaths();
     chdir(spec.process().cwd());
-    dropPrivileges(spec.process().user(), spec.security());
+    Privileges.drop(spec.process().user(), spec.security());
   }
 
   /**
@@ -427,74 +420,6 @@ public final class Init {
     }
     chdir("/");
   }
-
-  /**
-   * runc's order: the bounding set; no_new_privs and seccomp while CAP_SYS_ADMIN still allows a filter without
-   * no_new_privs (the filter leaves what follows alone); the capability sets; then the identity, whose change
-   * away from root makes the kernel empty the permitted and effective sets.
-   */
-  private static void dropPrivileges(ContainerSpec.User user, ContainerSpec.Security security) {
-    // Every possible capability number: the kernel refuses ones it does not know with EINVAL.
-    // (Reading /proc/sys/kernel/cap_last_cap through NIO can come back short.)
-    int lastCap = 63;
-    int kept = 0;
-    for (int cap = 0; cap <= lastCap; cap++) {
-      if (KEPT_CAPABILITIES.contains(cap)) {
-        kept |= 1 << cap;
-        continue;
-      }
-      try {
-        Libc.prctl(Libc.PR_CAPBSET_DROP, cap, 0, 0, 0);
-      } catch (LastErrorException e) {
-        if (e.getErrorCode() != Libc.EINVAL) {
-          throw new ErrnoException("prctl PR_CAPBSET_DROP", Integer.toString(cap), e.getErrorCode());
-        }
-      }
-    }
-    if (security.noNewPrivileges()) {
-      try {
-        Libc.prctl(Libc.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-      } catch (LastErrorException e) {
-        throw new ErrnoException("prctl PR_SET_NO_NEW_PRIVS", null, e.getErrorCode());
-      }
-    }
-    if (security.seccomp()) {
-      Seccomp.install();
-    }
-    // Effective and permitted: Docker's default (all kept ones are below 32). Inheritable: empty, as Docker has
-    // had it since CVE-2022-24769, so a file's inheritable capabilities cannot raise a non-root user.
-    try {
-      Libc.syscall(Libc.sysCapset(), new int[] {CAPABILITY_VERSION_3, 0}, new int[] {kept, kept, 0, 0, 0, 0});
-    } catch (LastErrorException e) {
-      throw new ErrnoException("capset", null, e.getErrorCode());
-    }
-    try {
-      Libc.prctl(Libc.PR_CAP_AMBIENT, Libc.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-    } catch (LastErrorException e) {
-      throw new ErrnoException("prctl PR_CAP_AMBIENT_CLEAR_ALL", null, e.getErrorCode());
-    }
-    int[] groups = user.additionalGids().stream().mapToInt(Integer::intValue).toArray();
-    try {
-      Libc.setgroups(groups.length, groups);
-    } catch (LastErrorException e) {
-      // unshare --map-root-user denies setgroups; a user namespace has only the one group anyway
-      if (e.getErrorCode() != Libc.EPERM) {
-        throw new ErrnoException("setgroups", null, e.getErrorCode());
-      }
-    }
-    try {
-      Libc.setgid(user.gid());
-    } catch (LastErrorException e) {
-      throw new ErrnoException("setgid", Integer.toString(user.gid()), e.getErrorCode());
-    }
-    try {
-      Libc.setuid(user.uid());
-    } catch (LastErrorException e) {
-      throw new ErrnoException("setuid", Integer.toString(user.uid()), e.getErrorCode());
-    }
-  }
-
-  private static final int CAPABILITY_VERSION_3 = 0x20080522;
 
   /**
    * execve with execvp's PATH search; returns an exit status only when no candidate could be run.

@@ -300,4 +300,61 @@ public final class Libc {
   public static native int setns(int fd, int nstype) throws LastErrorException;
 
   public static native int getppid();
+  // added for exec (labenv.container.Exec, SetnsInit, Privileges, Pty): per-thread identity and namespaces, ttys.
+  public static final int CLONE_FS = 0x200;
+  public static final int CLONE_NEWNS = 0x20000;
+  public static final int CLONE_NEWCGROUP = 0x02000000;
+  public static final int CLONE_NEWUTS = 0x04000000;
+  public static final int CLONE_NEWIPC = 0x08000000;
+  public static final int CLONE_NEWUSER = 0x10000000;
+  public static final int CLONE_NEWPID = 0x20000000;
+  public static final int F_GETFL = 3;
+  public static final int F_SETFL = 4;
+  public static final short POLLIN = 1;
+  public static final short POLLHUP = 0x10;
+  public static final long TIOCGPTPEER = 0x5441;
+  public static final int PR_SET_DUMPABLE = 4;
+
+  private static boolean aarch64() {
+    return "aarch64".equals(System.getProperty("os.arch"));
+  }
+
+  /**
+   * Raw system calls for the identity: glibc's setuid, setgid and setgroups change every thread of the process
+   * (through a signal to each), where exec must change only the one thread that will exec.
+   */
+  public static long sysSetresuid() {
+    return aarch64() ? 147 : 117;
+  }
+
+  public static long sysSetresgid() {
+    return aarch64() ? 149 : 119;
+  }
+
+  public static long sysSetgroups() {
+    return aarch64() ? 159 : 116;
+  }
+
+  public static long sysCapget() {
+    return aarch64() ? 90 : 125;
+  }
+
+  /** syscall(SYS_setgroups, size, list). */
+  public static native long syscall(long number, long size, int[] list) throws LastErrorException;
+
+  public static native int unshare(int flags) throws LastErrorException;
+
+
+
+  /** ioctl with an integer argument (TIOCSCTTY, TIOCGPTPEER). */
+
+  /** ioctl with a pointer to an int (TIOCGPTN, TIOCSPTLCK). */
+  public static native int ioctl(int fd, long request, int[] arg) throws LastErrorException;
+
+  public static native int fcntl(int fd, int cmd, int arg) throws LastErrorException;
+
+  /** fds: struct pollfd[] as ints, {fd, events | revents << 16} (little-endian, as both architectures are). */
+  public static native int poll(int[] fds, long nfds, int timeout) throws LastErrorException;
+
+  public static native int pipe2(int[] fds, int flags) throws LastErrorException;
 }

@@ -88,7 +88,7 @@ public record OciConfig(String ociVersion, Process process, Root root, String ho
    */
   public static OciConfig of(ContainerSpec spec, Limits limits, UserNamespace userNamespace) {
     ContainerSpec.Process p = spec.process();
-    List<String> caps = Confinement.keptCapabilities();
+    List<String> caps = spec.security().capabilities().stream().map(labenv.container.Capabilities::name).toList();
     // In a user namespace of one mapped id there are no groups to set: Init's setgroups is refused and it goes on
     // without them, and runc refuses any.
     List<Long> gids = userNamespace != null ? List.of()
@@ -252,6 +252,8 @@ public record OciConfig(String ociVersion, Process process, Root root, String ho
     if (l.rootfsPropagation() != null && !List.of("", "private", "rprivate").contains(l.rootfsPropagation())) {
       c.fail("linux.rootfsPropagation", "\"" + l.rootfsPropagation() + "\": labenv's mounts are always private");
     }
+    java.util.SortedSet<Integer> caps = process == null ? labenv.container.Capabilities.DOCKER_DEFAULT
+        : capabilities(c, process.capabilities());
     subset(c, "linux.maskedPaths", l.maskedPaths(), Confinement.MASKED_PATHS);
     subset(c, "linux.readonlyPaths", l.readonlyPaths(), Confinement.READONLY_PATHS);
     c.throwIfAny(dir.resolve("config.json").toString());
@@ -259,7 +261,7 @@ public record OciConfig(String ociVersion, Process process, Root root, String ho
     ContainerSpec.Network network = ns.contains("network") ? ContainerSpec.Network.NONE : ContainerSpec.Network.HOST;
     String host = hostname != null ? hostname : currentHostname();
     ContainerSpec spec = new ContainerSpec(proc, new ContainerSpec.Root(rootPath.toString(), readonly), host, volumes,
-        network, new ContainerSpec.Security(seccomp, Boolean.TRUE.equals(process.noNewPrivileges())));
+        network, new ContainerSpec.Security(seccomp, Boolean.TRUE.equals(process.noNewPrivileges()), caps));
     return new Bundle(dir, ociVersion, spec, limits, ns, userNs, annotations);
   }
 
@@ -289,7 +291,6 @@ public record OciConfig(String ociVersion, Process process, Root root, String ho
     User u = p.user() != null ? p.user() : new User(0L, 0L, null, null, null);
     c.absent("process.user.umask", u.umask(), "labenv does not set a umask");
     c.absent("process.user.username", u.username(), "Windows only");
-    capabilities(c, p.capabilities());
     List<Integer> gids = new ArrayList<>();
     if (u.additionalGids() != null) {
       u.additionalGids().forEach(g -> gids.add(id(c, "process.user.additionalGids", g)));
@@ -312,33 +313,38 @@ public record OciConfig(String ociVersion, Process process, Root root, String ho
     return (int) (long) id;
   }
 
-  private static void capabilities(Check c, Capabilities caps) {
-    List<String> kept = Confinement.keptCapabilities();
+  /**
+   * labenv keeps one set of capabilities: bounding, effective and permitted must name the same ones (runc's and
+   * crun's defaults do), none inheritable or ambient.
+   */
+  private static java.util.SortedSet<Integer> capabilities(Check c, Capabilities caps) {
     if (caps == null) {
-      c.fail("process.capabilities", "required: labenv keeps Docker's default set " + kept);
-      return;
+      c.fail("process.capabilities", "required: labenv needs the bounding, effective and permitted sets");
+      return labenv.container.Capabilities.DOCKER_DEFAULT;
     }
-    // One problem per distinct difference: the three sets usually differ from labenv's in the same way.
-    Map<String, List<String>> differences = new java.util.LinkedHashMap<>();
-    Map<String, List<String>> sets = new java.util.LinkedHashMap<>();
-    sets.put("bounding", caps.bounding());
-    sets.put("effective", caps.effective());
-    sets.put("permitted", caps.permitted());
-    for (var e : sets.entrySet()) {
-      Set<String> given = e.getValue() == null ? Set.of() : new TreeSet<>(e.getValue());
-      if (!given.equals(new TreeSet<>(kept))) {
-        Set<String> extra = new TreeSet<>(given);
-        extra.removeAll(kept);
-        Set<String> missing = new TreeSet<>(kept);
-        missing.removeAll(given);
-        String why = "labenv keeps exactly Docker's default set" + (extra.isEmpty() ? "" : ", not in it: " + extra)
-            + (missing.isEmpty() ? "" : ", missing: " + missing);
-        differences.computeIfAbsent(why, k -> new ArrayList<>()).add(e.getKey());
+    Set<String> bounding = caps.bounding() == null ? Set.of() : new TreeSet<>(caps.bounding());
+    Set<Integer> numbers = new TreeSet<>();
+    for (String name : bounding) {
+      int n = labenv.container.Capabilities.number(name);
+      if (n < 0 || !name.startsWith("CAP_")) {
+        c.fail("process.capabilities.bounding", "\"" + name + "\" is not a capability");
+      } else {
+        numbers.add(n);
       }
     }
-    differences.forEach((why, names) -> c.fail("process.capabilities." + String.join("/", names), why));
+    List<String> differ = new ArrayList<>();
+    if (!bounding.equals(caps.effective() == null ? Set.of() : new TreeSet<>(caps.effective()))) {
+      differ.add("effective");
+    }
+    if (!bounding.equals(caps.permitted() == null ? Set.of() : new TreeSet<>(caps.permitted()))) {
+      differ.add("permitted");
+    }
+    if (!differ.isEmpty()) {
+      c.fail("process.capabilities." + String.join("/", differ), "labenv keeps one set: it must equal bounding");
+    }
     c.absent("process.capabilities.inheritable", caps.inheritable(), "labenv keeps none inheritable");
     c.absent("process.capabilities.ambient", caps.ambient(), "labenv keeps none ambient");
+    return labenv.container.Capabilities.of(numbers);
   }
 
   /** Destinations Init mounts itself, and the types a config may give them. */

@@ -147,9 +147,33 @@ class RunOptionsTest {
         new ContainerSpec.Process(List.of("sh", "-c", "é\n"), List.of("A=1"), "/w", new ContainerSpec.User(1, 2,
             List.of(3, 4))),
         new ContainerSpec.Root("/r", true), "host", List.of(ContainerSpec.Mount.bind("/s", "/d", true)),
-        ContainerSpec.Network.HOST, new ContainerSpec.Security(false, true));
+        ContainerSpec.Network.HOST, new ContainerSpec.Security(false, true, java.util.Set.of(0, 21, 40)));
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     spec.write(new DataOutputStream(bytes));
     assertEquals(spec, ContainerSpec.read(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray()))));
+  }
+
+  @Test
+  void capabilitiesAreDockersDefaultTweakedByAddAndDrop() {
+    assertEquals(Capabilities.DOCKER_DEFAULT, RunOptions.capabilities(List.of(), List.of()));
+    assertEquals(0xa80425fbL, Capabilities.mask(Capabilities.DOCKER_DEFAULT), "as /proc/PID/status shows it");
+    java.util.Set<Integer> tweaked = RunOptions.capabilities(List.of("net_admin", "CAP_SYS_PTRACE"),
+        List.of("Chown", "cap_mknod"));
+    assertTrue(tweaked.containsAll(List.of(12, 19)), tweaked::toString);
+    assertTrue(!tweaked.contains(0) && !tweaked.contains(27), tweaked::toString);
+    assertEquals(Capabilities.DOCKER_DEFAULT.size(), tweaked.size());
+    assertEquals(java.util.Set.of(12), RunOptions.capabilities(List.of("NET_ADMIN"), List.of("ALL")));
+    assertEquals(java.util.Set.of(), RunOptions.capabilities(List.of(), List.of("all")));
+    java.util.Set<Integer> all = RunOptions.capabilities(List.of("ALL"), List.of("SYS_ADMIN"));
+    assertEquals(40, all.size(), all::toString);
+    assertTrue(all.contains(40) && !all.contains(21), all::toString);
+    for (List<String> bad : List.of(List.of("NET_ADMINN"), List.of("CAP_"), List.of("12"))) {
+      LabenvException e = assertThrows(LabenvException.class, () -> RunOptions.capabilities(bad, List.of()));
+      assertEquals(LabenvException.Kind.BAD_INPUT, e.kind());
+      assertTrue(e.getMessage().startsWith("--cap-add \"" + bad.get(0) + "\": unknown capability"), e.getMessage());
+      assertEquals(1, e.getMessage().lines().count());
+    }
+    LabenvException e = assertThrows(LabenvException.class, () -> RunOptions.capabilities(List.of(), List.of("x")));
+    assertTrue(e.getMessage().startsWith("--cap-drop \"x\""), e.getMessage());
   }
 }
