@@ -8,7 +8,7 @@ import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
 /**
- * While a container runs, SIGINT, SIGTERM, SIGHUP and SIGQUIT to labenv go to the container's pid 1 (unshare ignores
+ * While a container runs, SIGINT, SIGTERM and SIGHUP to labenv go to the container's pid 1 (unshare ignores
  * them while it waits). A second signal kills it: a pid 1 without a handler ignores the first.
  * ({@code unshare} is the process this JVM started; it execs a shell whose first child is the container's pid 1.)
  */
@@ -24,7 +24,7 @@ final class SignalForwarding implements AutoCloseable {
 
   static SignalForwarding install(Process unshare) {
     SignalForwarding f = new SignalForwarding(unshare);
-    for (String name : List.of("INT", "TERM", "HUP", "QUIT")) {
+    for (String name : List.of("INT", "TERM", "HUP")) {
       Signal s = new Signal(name);
       f.signals.add(s);
       f.previous.add(Signal.handle(s, f::forward));
