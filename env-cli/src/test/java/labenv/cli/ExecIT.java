@@ -37,7 +37,7 @@ class ExecIT {
   }
 
   /** A running container: the {@code labenv run} process, its first process's pid on the host and its spec file. */
-  record Container(Process run, long pid, String name, Path data, Path log) {
+  record Container(Process run, long pid, String name, Path home, Path data, Path log) {
     void stop() throws InterruptedException {
       ExecIT.stop(run);
     }
@@ -77,7 +77,7 @@ class ExecIT {
     String id = Files.readString(home.resolve("containers/.names").resolve(name)).trim();
     long pid = new com.fasterxml.jackson.databind.ObjectMapper()
         .readTree(home.resolve("containers").resolve(id).resolve("state.json").toFile()).get("pid").asLong();
-    return new Container(run, pid, name, data, log);
+    return new Container(run, pid, name, home, data, log);
   }
 
   private static int started;
@@ -98,7 +98,7 @@ class ExecIT {
 
   /** {@code labenv exec ARGS}, where the argument "x" stands for the container's name. */
   static List<String> exec(Container c, String... args) {
-    List<String> cmd = new ArrayList<>(List.of("java", "-jar", JAR.toString(), "exec"));
+    List<String> cmd = new ArrayList<>(List.of("java", "-jar", JAR.toString(), "--home", c.home().toString(), "exec"));
     cmd.addAll(named(c, List.of(args)));
     return cmd;
   }
@@ -231,12 +231,11 @@ class ExecIT {
   @Test
   void aStoppedOrMissingContainerIsOneLineAnd125() throws Exception {
     // Kept after it exits (no --rm): exec finds it, and refuses.
-    Proc exited = RunIT.run("--name", "exec-exited", RunIT.IMAGE, "true");
+    Proc exited = RunIT.run("--name", "exec-exited", RunIT.IMAGE, "sh", "-c", "exit 0");
     assertEquals(0, exited.code(), exited::toString);
     Proc stopped = run(List.of("java", "-jar", JAR.toString(), "exec", "exec-exited", "true"));
     assertEquals(125, stopped.code(), stopped::toString);
     assertTrue(stopped.err().matches("labenv: container [0-9a-f]{12} is not running\n"), stopped::toString);
-    assertEquals(0, RunIT.run("--rm", RunIT.IMAGE, "true").code());
     Proc missing = run(List.of("java", "-jar", JAR.toString(), "exec", "no-such-container", "true"));
     assertEquals(new Proc(125, "", "labenv: no such container: no-such-container (labenv ps -a lists them)\n"),
         missing);
