@@ -78,7 +78,7 @@ public final class Exec {
     pb.redirectOutput(ProcessBuilder.Redirect.INHERIT).redirectError(ProcessBuilder.Redirect.INHERIT);
     Process p = pb.start();
     try (SignalForwarding forwarding = SignalForwarding.install(p)) {
-      return waitFor(p);
+      return HostTools.waitFor(p);
     }
   }
 
@@ -108,18 +108,8 @@ public final class Exec {
         pty.closeSlave();
         terminal.copy(request.interactive());
         try (SignalForwarding forwarding = SignalForwarding.install(p)) {
-          return waitFor(p);
+          return HostTools.waitFor(p);
         }
-      }
-    }
-  }
-
-  private static int waitFor(Process process) {
-    while (true) {
-      try {
-        return process.waitFor();
-      } catch (InterruptedException e) {
-        // keep waiting: the command decides when it ends
       }
     }
   }
@@ -156,14 +146,14 @@ public final class Exec {
   }
 
   static List<String> command(long pid, boolean joinUserNs, Path specFile, boolean tty, List<Path> cgroups) {
-    List<String> cmd = new ArrayList<>(List.of(nsenter(), "--target", Long.toString(pid), "--pid"));
+    List<String> cmd = new ArrayList<>(List.of(HostTools.utilLinux("nsenter", null), "--target", Long.toString(pid), "--pid"));
     if (joinUserNs) {
       // Credentials as they are: root of the container's user namespace is this user already, and setgroups,
       // which nsenter would call to change them, is denied there.
       cmd.addAll(List.of("--user", "--preserve-credentials"));
     }
     cmd.add("--");
-    cmd.add(java());
+    cmd.add(HostTools.java());
     cmd.addAll(Launcher.INIT_JVM_FLAGS);
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "labenv.linux.SetnsInit", Long.toString(pid),
         specFile.toString()));
@@ -230,19 +220,5 @@ public final class Exec {
       throw LabenvException.failed("cannot read " + file + ": " + e.getMessage(), e);
     }
     return lines;
-  }
-
-  private static String nsenter() {
-    for (String dir : List.of("/usr/bin", "/bin", "/usr/sbin", "/sbin")) {
-      if (Files.isExecutable(Path.of(dir, "nsenter"))) {
-        return dir + "/nsenter";
-      }
-    }
-    throw LabenvException.failed("nsenter not found: install util-linux");
-  }
-
-  private static String java() {
-    return ProcessHandle.current().info().command()
-        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
   }
 }

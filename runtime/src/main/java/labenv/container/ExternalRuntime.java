@@ -90,7 +90,7 @@ public final class ExternalRuntime {
     }
     int status;
     try (SignalForwarding forwarding = SignalForwarding.install(process)) {
-      status = waitFor(process);
+      status = HostTools.waitFor(process);
     } finally {
       container.rootfs().release();
     }
@@ -148,15 +148,5 @@ public final class ExternalRuntime {
       throw LabenvException.failed("cannot read " + log + ": " + e.getMessage(), e);
     }
     return error;
-  }
-
-  private static int waitFor(Process process) {
-    while (true) {
-      try {
-        return process.waitFor();
-      } catch (InterruptedException e) {
-        // keep waiting: the container decides when it ends
-      }
-    }
   }
 }

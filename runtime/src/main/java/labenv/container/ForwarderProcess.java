@@ -31,8 +31,9 @@ final class ForwarderProcess implements AutoCloseable {
   }
 
   static ForwarderProcess start(List<PortMapping> ports, long containerPid) {
-    List<String> cmd = new ArrayList<>(List.of(nsenter(), "--preserve-credentials", "-U", "-t",
-        Long.toString(containerPid), "--", java()));
+    String nsenter = HostTools.utilLinux("nsenter", "to publish ports as an ordinary user");
+    List<String> cmd = new ArrayList<>(List.of(nsenter, "--preserve-credentials", "-U", "-t",
+        Long.toString(containerPid), "--", HostTools.java()));
     cmd.addAll(Launcher.INIT_JVM_FLAGS);
     for (String p : List.of("java.io.tmpdir", "jna.tmpdir", "jna.boot.library.path", "jna.nosys")) {
       if (System.getProperty(p) != null) {
@@ -97,7 +98,7 @@ final class ForwarderProcess implements AutoCloseable {
     } catch (IOException e) {
       // the helper is gone: its exit status tells the rest
     }
-    int status = waitFor(process);
+    int status = HostTools.waitFor(process);
     ready.completeExceptionally(LabenvException.failed("the port forwarder exited with status " + status
         + (last == null ? "" : ": " + last)));
   }
@@ -118,37 +119,6 @@ final class ForwarderProcess implements AutoCloseable {
 
   private static void stop(Process process) {
     process.destroyForcibly();
-    waitFor(process);
-  }
-
-  private static int waitFor(Process process) {
-    boolean interrupted = false;
-    try {
-      while (true) {
-        try {
-          return process.waitFor();
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
-      }
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    }
-  }
-
-  private static String nsenter() {
-    for (String dir : List.of("/usr/bin", "/bin", "/usr/sbin", "/sbin")) {
-      if (Files.isExecutable(Path.of(dir, "nsenter"))) {
-        return dir + "/nsenter";
-      }
-    }
-    throw LabenvException.failed("nsenter not found: install util-linux to publish ports as an ordinary user");
-  }
-
-  private static String java() {
-    return ProcessHandle.current().info().command()
-        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    HostTools.waitFor(process);
   }
 }

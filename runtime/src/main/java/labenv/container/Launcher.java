@@ -203,9 +203,9 @@ public final class Launcher {
     });
     int status;
     try (SignalForwarding forwarding = SignalForwarding.install(process)) {
-      status = waitFor(process);
-      join(watcher);
-      copiers.forEach(Launcher::join);
+      status = HostTools.waitFor(process);
+      HostTools.join(watcher);
+      copiers.forEach(HostTools::join);
     } finally {
       // The container's mount namespace is gone with it; the host's overlay mount goes now.
       container.rootfs().release();
@@ -252,17 +252,6 @@ public final class Launcher {
     t.setDaemon(true);
     t.start();
     return t;
-  }
-
-  private static void join(Thread t) {
-    while (true) {
-      try {
-        t.join();
-        return;
-      } catch (InterruptedException e) {
-        // keep waiting: the thread ends with the container
-      }
-    }
   }
 
   /** The shell that joins the cgroups exits with this when it can't. */
@@ -317,22 +306,12 @@ public final class Launcher {
     return -1;
   }
 
-  private static int waitFor(Process process) {
-    while (true) {
-      try {
-        return process.waitFor();
-      } catch (InterruptedException e) {
-        // keep waiting: the container decides when it ends
-      }
-    }
-  }
-
   static List<String> command(Container container, boolean root) {
     // Not --fork: util-linux's unshare turns a child's death by SIGKILL into its own exit status 1 (re-raising it
     // fails) and says so on the container's stderr. A shell waits instead: its first child is the new pid
     // namespace's pid 1, and it exits 128+N for a signal N as a shell does. (Not the last command, so that the
     // shell forks it rather than exec it in place.)
-    List<String> cmd = new ArrayList<>(List.of(unshare(), "--mount", "--uts", "--ipc", "--pid",
+    List<String> cmd = new ArrayList<>(List.of(HostTools.utilLinux("unshare", null), "--mount", "--uts", "--ipc", "--pid",
         "--cgroup", "--propagation", "private"));
     if (container.spec().network() == ContainerSpec.Network.NONE) {
       cmd.add("--net");
@@ -350,7 +329,7 @@ public final class Launcher {
   /** The command that runs {@link labenv.linux.Init} with {@code initArgs} in a fresh, fast-starting JVM. */
   public static List<String> initJvm(List<String> initArgs) {
     List<String> cmd = new ArrayList<>();
-    cmd.add(java());
+    cmd.add(HostTools.java());
     cmd.addAll(INIT_JVM_FLAGS);
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "labenv.linux.Init"));
     cmd.addAll(initArgs);
@@ -393,21 +372,6 @@ public final class Launcher {
     } catch (IOException e) {
       return null; // the knob does not exist on this kernel
     }
-  }
-
-  /** util-linux unshare's path. */
-  public static String unshare() {
-    for (String dir : List.of("/usr/bin", "/bin", "/usr/sbin", "/sbin")) {
-      if (Files.isExecutable(Path.of(dir, "unshare"))) {
-        return dir + "/unshare";
-      }
-    }
-    throw LabenvException.failed("unshare not found: install util-linux");
-  }
-
-  static String java() {
-    Optional<String> self = ProcessHandle.current().info().command();
-    return self.orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
   }
 
   /** Removes the container's directory (its root filesystem and spec). */

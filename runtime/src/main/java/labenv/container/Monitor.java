@@ -84,7 +84,7 @@ public final class Monitor {
   /** The command line that starts a monitor for container {@code id} of the store at {@code storeRoot}. */
   public static List<String> command(Path storeRoot, String id) {
     List<String> cmd = new ArrayList<>();
-    cmd.add(Launcher.java());
+    cmd.add(HostTools.java());
     // Lives as long as the container, so small: a serial collector in a small heap.
     cmd.addAll(List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx48m", "-Xss512k", "-XX:-UsePerfData",
         "-Xshare:auto"));

@@ -59,8 +59,8 @@ public final class TerminalSession implements AutoCloseable {
   public void close() {
     try {
       Libc.write(wake[1], new byte[] {1}, 1);
-      join(output);
-      join(input);
+      HostTools.join(output);
+      HostTools.join(input);
     } finally {
       if (saved != null) {
         Pty.restore(0, saved);
@@ -153,16 +153,5 @@ public final class TerminalSession implements AutoCloseable {
       }
     }
     return true;
-  }
-
-  private static void join(Thread t) {
-    while (t != null) {
-      try {
-        t.join();
-        return;
-      } catch (InterruptedException e) {
-        // the copy ends by itself once woken
-      }
-    }
   }
 }

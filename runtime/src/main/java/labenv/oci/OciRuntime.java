@@ -162,7 +162,7 @@ public final class OciRuntime {
    * unshare with the config's namespaces; Init with the exec FIFO.
    */
   private static Process spawn(OciConfig.Bundle b, Path dir, Cgroups cgroups) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(Launcher.unshare()));
+    List<String> cmd = new ArrayList<>(List.of(labenv.container.HostTools.utilLinux("unshare", null)));
     for (var ns : List.of(List.of("mount", "--mount"), List.of("uts", "--uts"), List.of("ipc", "--ipc"),
         List.of("pid", "--pid"), List.of("cgroup", "--cgroup"), List.of("network", "--net"),
         List.of("time", "--time"))) {
