@@ -21,7 +21,7 @@ public final class Main {
     }
     String verb = verb(args);
     if (verb != null && !verb.equals("completion")) {
-      Warmup.start();
+      Warmup.start(verb.equals("run") || verb.equals("exec"));
     }
     PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
     PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);

@@ -13,8 +13,11 @@ import labenv.image.Manifest;
  * Gets Jackson ready on the second core while the first builds the command line: in a fresh JVM, the
  * mapper and the (de)serialisers of the store's JSON types take longer than anything a short command
  * does (about 60 ms interpreted), and nearly every verb reads the store. It parses and writes samples
- * shaped like the store's documents, touches no file and keeps nothing but Jackson's own caches; a
- * failure here means nothing (the command meets the same code again and reports what it finds).
+ * shaped like the store's documents, parses a reference and hashes a byte (the JDK's security providers),
+ * touches no file and keeps nothing but caches; a failure here means nothing (the command meets the same
+ * code again and reports what it finds). For the verbs that start containers it also binds libc through
+ * JNA, when the build unpacked JNA's library beside the jar (so that loading it can hardly fail: a class
+ * whose initialisation failed here would fail the command with a vaguer message).
  */
 final class Warmup {
   private Warmup() {}
@@ -24,16 +27,20 @@ final class Warmup {
       + "\"digest\":\"" + DIGEST + "\",\"size\":1,\"annotations\":{\"org.opencontainers.image.ref.name\":\"a\"},"
       + "\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}";
 
-  static void start() {
-    Thread t = new Thread(Warmup::run, "labenv-warmup");
+  static void start(boolean containers) {
+    Thread t = new Thread(() -> run(containers && System.getProperty("jna.boot.library.path") != null),
+        "labenv-warmup");
     t.setDaemon(true);
     t.setPriority(Thread.MIN_PRIORITY);
     t.start();
   }
 
-  private static void run() {
+  private static void run(boolean libc) {
     try {
+      // In the order the command needs them.
       Json.tree(bytes("{\"imageLayoutVersion\":\"1.0.0\"}"), "warm-up");
+      labenv.image.ImageReference.parse("a/b:c");
+      java.security.MessageDigest.getInstance("SHA-256").digest(new byte[1]);
       ImageIndex index = Json.parse(bytes("{\"schemaVersion\":2,\"manifests\":[" + DESCRIPTOR + "]}"),
           ImageIndex.class, "warm-up");
       Json.parse(bytes("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
@@ -43,11 +50,13 @@ final class Warmup {
           + "\"]},\"history\":[{\"created_by\":\"a\"}]}"), ImageConfig.class, "warm-up");
       Descriptor d = index.manifests().get(0);
       Json.canonical(d);
-      Json.canonical(index);
       Json.canonical(new ContainerSpec(new ContainerSpec.Process(List.of("a"), List.of("A=b"), "/",
           new ContainerSpec.User(0, 0, List.of())), new ContainerSpec.Root("/", false), "a",
           List.of(ContainerSpec.Mount.bind("/a", "/b", true)), ContainerSpec.Network.NONE));
-    } catch (RuntimeException e) {
+      if (libc) {
+        labenv.linux.Libc.geteuid();
+      }
+    } catch (RuntimeException | LinkageError | java.security.NoSuchAlgorithmException e) {
       // nothing to report: see the class comment
     }
   }
