@@ -38,7 +38,8 @@ cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip()
 mem = sh("free -g | awk '/Mem/{print $2}'")
 p(HEADING)
 p("")
-p(f"Written by `bench/containers.sh` on {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. "
+measured = datetime.datetime.fromtimestamp(os.path.getmtime(os.path.join(jd, "startup.json")), datetime.timezone.utc)
+p(f"Written by `bench/containers.sh` on {measured:%Y-%m-%d %H:%M} UTC. "
   f"Machine: {os.cpu_count()} cores ({cpu}), {mem} GiB RAM, kernel {platform.release()}, cgroups hybrid "
   f"(v1 controllers and a v2 mount; the hugetlb v1 hierarchy crun needs: {hugetlb_note}). {versions}.")
 p("")
@@ -49,13 +50,13 @@ p(f"The same static busybox image everywhere: imported into labenv's store, save
   f"(it is shared: other builds may still have started during a run); labenv through `bin/labenv`, as a "
   f"user runs it.")
 p("")
-p("| command | median ms | mean ± σ ms | min ms | labenv ÷ this (medians) |")
-p("|---|---|---|---|---|")
+p("| command | median ms | mean ± σ ms | min ms | CPU ms (user + system) | labenv ÷ this (medians) |")
+p("|---|---|---|---|---|---|")
 for name in ["labenv", "podman", "podman-none-crun", "crun"]:
     r = startup[name]
     ratio = "—" if name == "labenv" else f"{med('labenv') / med(name):.2f}×"
     p(f"| {LABELS[name]} | {med(name):.1f} | {ms(r['mean']):.1f} ± {ms(r['stddev'] or 0):.1f} | "
-      f"{ms(r['min']):.1f} | {ratio} |")
+      f"{ms(r['min']):.1f} | {ms(r['user']):.0f} + {ms(r['system']):.0f} | {ratio} |")
 p("")
 p("| target (issue 3) | labenv ÷ peer | met |")
 p("|---|---|---|")
