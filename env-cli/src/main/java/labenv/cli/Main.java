@@ -86,10 +86,13 @@ public final class Main {
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setExecutionExceptionHandler(new ErrorHandler(root));
     cl.setParameterExceptionHandler(new UsageErrorHandler());
-    // Everything after run's IMAGE is the container's command line, options included (sh -c ...).
-    CommandLine run = cl.getSubcommands().get("run");
-    if (run != null) {
-      run.setStopAtPositional(true);
+    // Everything after run's IMAGE (exec's CONTAINER) is the container's command line, options included
+    // (sh -c ...). Only the verbs built are there.
+    for (String verbWithCommand : List.of("run", "exec")) {
+      CommandLine sub = cl.getSubcommands().get(verbWithCommand);
+      if (sub != null) {
+        sub.setStopAtPositional(true);
+      }
     }
     return cl;
   }
