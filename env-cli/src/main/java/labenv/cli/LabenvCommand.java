@@ -2,6 +2,7 @@ package labenv.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import labenv.store.ContentStore;
@@ -20,32 +21,36 @@ import picocli.CommandLine.Spec;
     sortOptions = false,
     usageHelpAutoWidth = true,
     description = {"Reproducible data-science environments: OCI images, containers, datasets and receipts."},
-    footer = ExitCode.HELP,
-    subcommands = {
-        ImagesCommand.class,
-        InspectCommand.class,
-        HistoryCommand.class,
-        TagCommand.class,
-        RmiCommand.class,
-        PruneCommand.class,
-        FsckCommand.class,
-        ImportCommand.class,
-        LoadCommand.class,
-        SaveCommand.class,
-        UnpackCommand.class,
-        RunCommand.class,
-        PsCommand.class,
-        LogsCommand.class,
-        StopCommand.class,
-        KillCommand.class,
-        RmCommand.class,
-        WaitCommand.class,
-        ExecCommand.class,
-        VolumeCommand.class,
-        RuntimeCommand.class,
-        CompletionCommand.class,
-    })
+    footer = ExitCode.HELP)
 public final class LabenvCommand implements Callable<Integer> {
+  /**
+   * The verbs, in the order help lists them. Not in the annotation: picocli would build the model of
+   * every verb on each start (reflection, about 70 ms), while a command line names one (see {@link Main}).
+   */
+  static final List<Class<?>> VERBS = List.of(
+      ImagesCommand.class,
+      InspectCommand.class,
+      HistoryCommand.class,
+      TagCommand.class,
+      RmiCommand.class,
+      PruneCommand.class,
+      FsckCommand.class,
+      ImportCommand.class,
+      LoadCommand.class,
+      SaveCommand.class,
+      UnpackCommand.class,
+      RunCommand.class,
+      PsCommand.class,
+      LogsCommand.class,
+      StopCommand.class,
+      KillCommand.class,
+      RmCommand.class,
+      WaitCommand.class,
+      ExecCommand.class,
+      VolumeCommand.class,
+      RuntimeCommand.class,
+      CompletionCommand.class);
+
   @Spec CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--home", paramLabel = "DIR", scope = ScopeType.INHERIT,
