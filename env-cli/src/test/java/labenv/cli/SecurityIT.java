@@ -43,6 +43,15 @@ class SecurityIT {
     assertTrue(p.err().contains("can't unmount /proc"), p::toString);
   }
 
+  /** Root keeps CAP_MKNOD (docker's set) but cannot make a device node, so it cannot open the host's disks. */
+  @Test
+  void deviceNodesCannotBeMadeButFifosCan() throws Exception {
+    Proc p = RunIT.sh("busybox mknod /tmp/disk b 7 0 || echo no-block; busybox mknod /tmp/mem c 1 1 || echo no-char;"
+        + " busybox mknod /tmp/pipe p && echo fifo", "--tmpfs", "/tmp");
+    assertEquals(List.of("no-block", "no-char", "fifo"), p.out().lines().toList(), p::toString);
+    assertTrue(p.err().contains("Operation not permitted"), p::toString);
+  }
+
   @Test
   void securityOptTurnsTheFilterOffOnlyWhenAskedAndRefusesWhatItDoesNotKnow() throws Exception {
     Proc off = RunIT.sh("grep -E '^Seccomp:' /proc/self/status", "--security-opt", "seccomp=unconfined");

@@ -11,8 +11,8 @@ import java.util.Map;
 
 /**
  * The container's default seccomp filter, a deny list in classic BPF: the syscalls that administer the
- * kernel or the host (modules, kexec, mounts, namespaces, keyrings, tracing, swap, reboot) fail with
- * EPERM, everything else is allowed. Not Docker's allow list, but the same walls for what matters.
+ * kernel or the host (modules, kexec, mounts, namespaces, keyrings, tracing, swap, reboot, device nodes) fail
+ * with EPERM, everything else is allowed. Not Docker's allow list, but the same walls for what matters.
  */
 public final class Seccomp {
   private Seccomp() {}
@@ -86,6 +86,20 @@ public final class Seccomp {
       new Denied("mount_setattr", 442, 442),
       new Denied("open_tree_attr", 467, 467),
   };
+  /**
+   * mknod and mknodat, with the index of their mode argument (aarch64 has no mknod: -1). Making a device node
+   * fails: without a devices cgroup, a root container could otherwise make and open the host's disks. FIFOs,
+   * sockets and regular files are still made.
+   */
+  private record Mknod(String name, int x86_64, int aarch64, int modeArg) {}
+
+  private static final Mknod[] MKNOD = {new Mknod("mknod", 133, -1, 1), new Mknod("mknodat", 259, 33, 2)};
+  private static final int S_IFMT = 0170000;
+  private static final int S_IFCHR = 0020000;
+  private static final int S_IFBLK = 0060000;
+  // BPF_ALU|BPF_AND|BPF_K
+  private static final int AND = 0x54;
+
   private static final int[] CLONE = {56, 220};
   private static final int[] CLONE3 = {435, 435};
   private static final int[] UNSHARE = {272, 97};
@@ -105,6 +119,19 @@ public final class Seccomp {
     }
     for (Denied d : DENIED) {
       insn(p, JEQ, 0, 1, d.number(aarch64));
+      insn(p, RET, 0, 0, RET_ERRNO | EPERM);
+    }
+    for (Mknod m : MKNOD) {
+      int nr = aarch64 ? m.aarch64() : m.x86_64();
+      if (nr < 0) {
+        continue;
+      }
+      insn(p, JEQ, 0, 6, nr);
+      insn(p, LD_ABS, 0, 0, ARG0_LOW + 8 * m.modeArg());
+      insn(p, AND, 0, 0, S_IFMT);
+      insn(p, JEQ, 2, 0, S_IFCHR);
+      insn(p, JEQ, 1, 0, S_IFBLK);
+      insn(p, RET, 0, 0, RET_ALLOW);
       insn(p, RET, 0, 0, RET_ERRNO | EPERM);
     }
     // clone3 hides its flags behind a pointer BPF cannot follow; ENOSYS makes libc fall back to clone.
@@ -139,10 +166,24 @@ public final class Seccomp {
     newUser.put("value", CLONE_NEWUSER);
     newUser.put("valueTwo", CLONE_NEWUSER);
     newUser.put("op", "SCMP_CMP_MASKED_EQ");
-    profile.put("syscalls", List.of(
+    List<Object> rules = new ArrayList<>(List.of(
         rule(denied, EPERM, null),
         rule(List.of("clone3"), ENOSYS, null),
         rule(List.of("clone", "unshare"), EPERM, newUser)));
+    for (Mknod m : MKNOD) {
+      if ((aarch64 ? m.aarch64() : m.x86_64()) < 0) {
+        continue;
+      }
+      for (int type : new int[] {S_IFCHR, S_IFBLK}) {
+        Map<String, Object> device = new LinkedHashMap<>();
+        device.put("index", m.modeArg());
+        device.put("value", S_IFMT);
+        device.put("valueTwo", type);
+        device.put("op", "SCMP_CMP_MASKED_EQ");
+        rules.add(rule(List.of(m.name()), EPERM, device));
+      }
+    }
+    profile.put("syscalls", rules);
     return profile;
   }
 
