@@ -76,7 +76,9 @@ public final class Main {
   static CommandLine commandLine(PrintWriter out, PrintWriter err, Map<String, String> env, String verb) {
     LabenvCommand root = new LabenvCommand(env, out, err);
     CommandLine cl = new CommandLine(root);
-    Class<?> only = verb == null ? null : LabenvCommand.VERBS.stream().filter(c -> names(c).contains(verb))
+    // completion and help describe every verb
+    boolean all = verb == null || verb.equals("completion") || verb.equals("help");
+    Class<?> only = all ? null : LabenvCommand.VERBS.stream().filter(c -> names(c).contains(verb))
         .findFirst().orElse(null);
     for (Class<?> c : only != null ? List.of(only) : LabenvCommand.VERBS) {
       cl.addSubcommand(c);

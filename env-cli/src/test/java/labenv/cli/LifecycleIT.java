@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,6 +30,16 @@ class LifecycleIT {
   static void image() throws Exception {
     RunIT.busyboxImage(shared, List.of("tty", "stty", "kill", "ps"));
     home = RunIT.home;
+  }
+
+  /** Whatever a failed test left running is killed and removed, so nothing stays mounted on the machine. */
+  @AfterAll
+  static void removeAll() throws Exception {
+    for (String id : labenv("ps", "-aq", "--no-trunc").out().split("\n")) {
+      if (!id.isBlank()) {
+        labenv("rm", "-f", id.trim());
+      }
+    }
   }
 
   static RunIT.Proc labenv(String... args) throws Exception {
@@ -62,7 +73,8 @@ class LifecycleIT {
 
   @Test
   void detachedRunIsListedLogsBothStreamsAndStopsWithSigkillWithoutAHandler() throws Exception {
-    String id = detached("web1", "echo out1; echo err1 >&2; echo out2; while :; do sleep 0.1; done");
+    // The streams are read by two threads: a pause keeps the order of the last line certain.
+    String id = detached("web1", "echo out1; echo err1 >&2; sleep 0.3; echo out2; while :; do sleep 0.1; done");
     RunIT.Proc ps = labenv("ps");
     assertTrue(ps.out().lines().anyMatch(l -> l.startsWith(id.substring(0, 12)) && l.contains("Up ")
         && l.endsWith("web1")), ps::toString);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,6 +52,8 @@ class MainTest {
     var r = new Cli(home).run("completion");
     assertEquals(0, r.exitCode());
     assertTrue(r.out().contains("complete -F"), r::toString);
-    assertTrue(r.out().contains("completion"), r::toString);
+    for (String verb : List.of("images", "run", "ps", "logs", "exec", "rm", "volume", "runtime", "completion")) {
+      assertTrue(r.out().contains(" " + verb + " ") || r.out().contains(" " + verb + "\""), verb + ": " + r.out());
+    }
   }
 }
