@@ -10,6 +10,7 @@ import labenv.container.Processes;
 import labenv.container.Exec;
 import labenv.container.ExecRequest;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -19,23 +20,7 @@ import picocli.CommandLine.Parameters;
         + "exits with the command's status, 125 when labenv failed, 126/127 when the command cannot "
         + "be executed / is not found, 128+N when signal N killed it."})
 final class ExecCommand extends Verb {
-  @Option(names = {"-i", "--interactive"}, description = "Pass standard input to the command (else /dev/null).")
-  boolean interactive;
-
-  @Option(names = {"-t", "--tty"}, description = "Give the command a pseudo-terminal of the container's.")
-  boolean tty;
-
-  @Option(names = {"-e", "--env"}, paramLabel = "KEY[=VALUE]",
-      description = "Set an environment variable (KEY alone: its value here).")
-  List<String> env = new ArrayList<>();
-
-  @Option(names = {"-w", "--workdir"}, paramLabel = "DIR",
-      description = "Working directory inside the container (default: the container's).")
-  String workdir;
-
-  @Option(names = {"-u", "--user"}, paramLabel = "USER[:GROUP]",
-      description = "Name or uid, optionally :group or :gid (default: the container's).")
-  String user;
+  @Mixin ProcessOptions process;
 
   @Parameters(index = "0", paramLabel = "CONTAINER", description = "the container's name or ID")
   String container;
@@ -46,8 +31,8 @@ final class ExecCommand extends Verb {
   @Override
   public Integer call() {
     Target target = target();
-    ExecRequest request = new ExecRequest(target.pid(), target.spec(), command, environment(), workdir, user,
-        interactive, tty, Exec.cgroupProcsFiles(target.pid()));
+    ExecRequest request = new ExecRequest(target.pid(), target.spec(), command, environment(), process.workdir,
+        process.user, process.interactive, process.tty, Exec.cgroupProcsFiles(target.pid()));
     return Exec.run(request);
   }
 
@@ -64,6 +49,6 @@ final class ExecCommand extends Verb {
   }
 
   private List<String> environment() {
-    return RunCommand.environment(env, root.env);
+    return RunCommand.environment(process.env, root.env);
   }
 }

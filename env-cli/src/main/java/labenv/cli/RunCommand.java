@@ -23,6 +23,7 @@ import labenv.container.RunOptions;
 import labenv.container.Volumes;
 import labenv.store.Image;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -39,24 +40,10 @@ final class RunCommand extends Verb {
       description = "Run in the background: print the container id; output goes to its log (labenv logs).")
   boolean detach;
 
-  @Option(names = {"-i", "--interactive"}, description = "Keep stdin open (without it the command reads /dev/null).")
-  boolean interactive;
-
-  @Option(names = {"-t", "--tty"}, description = "Give the command a pseudo-terminal (with -i: a raw, interactive one).")
-  boolean tty;
-
-  @Option(names = {"-e", "--env"}, paramLabel = "KEY[=VALUE]",
-      description = "Set an environment variable (KEY alone: its value here).")
-  List<String> env = new ArrayList<>();
+  @Mixin ProcessOptions process;
 
   @Option(names = "--env-file", paramLabel = "FILE", description = "Read KEY=VALUE lines (# comments).")
   List<Path> envFiles = new ArrayList<>();
-
-  @Option(names = {"-w", "--workdir"}, paramLabel = "DIR", description = "Working directory inside the container.")
-  String workdir;
-
-  @Option(names = {"-u", "--user"}, paramLabel = "USER[:GROUP]", description = "Name or uid, optionally :group or :gid.")
-  String user;
 
   @Option(names = "--entrypoint", paramLabel = "CMD", description = "Replace the image's entrypoint (and its Cmd).")
   String entrypoint;
@@ -136,7 +123,7 @@ final class RunCommand extends Verb {
           + "host's already");
     }
     ExternalRuntime external = ExternalRuntime.named(runtime, limits);
-    if (external != null && (detach || tty || !ports.isEmpty())) {
+    if (external != null && (detach || process.tty || !ports.isEmpty())) {
       throw LabenvException.badInput("--runtime " + runtime + " runs containers in the foreground only: -d, -t and -p "
           + "need labenv's own runtime");
     }
@@ -146,13 +133,13 @@ final class RunCommand extends Verb {
     // Named volumes are created only once everything given parses and the image is found.
     Volumes store = new Volumes(store());
     List<ContainerSpec.Mount> resolved = all.stream().map(store::resolve).toList();
-    RunOptions options = new RunOptions(entrypoint, command, environment(), workdir, user, hostname,
+    RunOptions options = new RunOptions(entrypoint, command, environment(), process.workdir, process.user, hostname,
         resolved, net, readOnly, security);
     Launcher launcher = new Launcher(store());
     Containers containers = containers();
     Container container = launcher.create(image, options, name);
     ContainerState state = ContainerState.created(container, ref, image.descriptor().digest().toString(), remove,
-        detach, tty, ports.stream().map(PortMapping::toString).toList(), limits);
+        detach, process.tty, ports.stream().map(PortMapping::toString).toList(), limits);
     containers.write(state);
     if (detach) {
       return detached(containers, state);
@@ -170,13 +157,13 @@ final class RunCommand extends Verb {
       return exit.status();
     }
     Launcher.Exit exit;
-    if (tty) {
-      try (Pty pty = Pty.open(); TerminalSession terminal = TerminalSession.open(pty, interactive)) {
-        terminal.copy(interactive);
+    if (process.tty) {
+      try (Pty pty = Pty.open(); TerminalSession terminal = TerminalSession.open(pty, process.interactive)) {
+        terminal.copy(process.interactive);
         exit = Monitor.supervise(containers, launcher, container, state, Launcher.Stdio.terminal(pty));
       }
     } else {
-      exit = Monitor.supervise(containers, launcher, container, state, Launcher.Stdio.inherit(interactive));
+      exit = Monitor.supervise(containers, launcher, container, state, Launcher.Stdio.inherit(process.interactive));
     }
     if (exit.oomKilled()) {
       System.err.println("labenv: container " + container.id().substring(0, 12) + ": killed: out of memory (limit "
@@ -254,7 +241,7 @@ final class RunCommand extends Verb {
         }
       }
     }
-    all.addAll(env);
+    all.addAll(process.env);
     return environment(all, root.env);
   }
 
