@@ -129,7 +129,9 @@ final class RunCommand extends Verb {
     }
     Image image = images().image(ref);
     // Fails now, with nothing made, when a port is taken; the supervisor binds them again for good.
-    PortForwarder.bind(ports).close();
+    if (!ports.isEmpty()) {
+      PortForwarder.bind(ports).close();
+    }
     // Named volumes are created only once everything given parses and the image is found.
     Volumes store = new Volumes(store());
     List<ContainerSpec.Mount> resolved = all.stream().map(store::resolve).toList();
@@ -140,13 +142,15 @@ final class RunCommand extends Verb {
     Container container = launcher.create(image, options, name);
     ContainerState state = ContainerState.created(container, ref, image.descriptor().digest().toString(), remove,
         detach, process.tty, ports.stream().map(PortMapping::toString).toList(), limits);
-    containers.write(state);
     if (detach) {
+      containers.write(state);
       return detached(containers, state);
     }
+    // In the foreground the supervisor's first write (Monitor.supervise) is the first state: one write fewer.
     if (external != null) {
       Launcher.Exit exit;
       try {
+        containers.write(state);
         exit = external.run(container);
         containers.write(state.exited(exit.status(), exit.oomKilled(), null));
       } finally {

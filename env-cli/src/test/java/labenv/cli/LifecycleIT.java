@@ -209,8 +209,7 @@ class LifecycleIT {
     assertTrue(labenv("ps").out().lines().anyMatch(l -> l.contains("Up ") && l.endsWith("orphan1")),
         "its processes still run");
     assertEquals(0, new ProcessBuilder("kill", "-9", Long.toString(pid)).start().waitFor());
-    for (int i = 0; i < 100 && Files.exists(Path.of("/proc/" + pid + "/stat"))
-        && !Files.readString(Path.of("/proc/" + pid + "/stat")).contains(") Z"); i++) {
+    for (int i = 0; i < 100 && !gone(pid); i++) {
       Thread.sleep(20);
     }
     RunIT.Proc ps = labenv("ps", "-a");
@@ -295,6 +294,15 @@ class LifecycleIT {
     assertEquals(0, labenv("rm", "-f", "web2").code());
     try (java.net.ServerSocket again = new java.net.ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
       assertEquals(port, again.getLocalPort(), "the port is free once the container is gone");
+    }
+  }
+
+  /** Exited: no such process, or a zombie waiting for its parent. */
+  static boolean gone(long pid) {
+    try {
+      return Files.readString(Path.of("/proc/" + pid + "/stat")).contains(") Z");
+    } catch (java.io.IOException e) {
+      return true;
     }
   }
 

@@ -314,8 +314,11 @@ public final class Containers {
       if (Processes.alive(s.pid(), s.pidStartTime())) {
         signal(s, labenv.linux.Libc.SIGKILL);
       }
+      // Its supervisor records the end at once; bounded, should that process be stuck.
+      return awaitExit(s.id(), 30_000);
     }
-    return awaitExit(s.id(), -1);
+    ContainerState now = read(s.id());
+    return now == null ? null : reconcile(now);
   }
 
   /**

@@ -285,7 +285,9 @@ public final class Launcher {
     Path marker = Path.of(initSpec + ".started");
     long pause = eager ? 100_000 : 1_000_000;
     long init = -1;
-    boolean wasThreaded = false;
+    // Init is this JVM's binary until it execs. Known up front: a busy machine may not schedule this thread
+    // between init's start and its exec, so watching for the change itself would miss it.
+    String jvm = realPath(HostTools.java());
     while (process.isAlive()) {
       try {
         if (init < 0) {
@@ -296,12 +298,14 @@ public final class Launcher {
             }
           }
         } else {
+          // No check for a zombie here: Java runs main on a thread other than the process's first, and while that
+          // thread execs, the kernel shows the first one as a zombie (de_thread). A real zombie is reaped at once
+          // by the shell that waits for it, and the read fails.
           String stat = Files.readString(Path.of("/proc/" + init + "/stat"));
-          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-          int threads = Integer.parseInt(f[17]);
-          if (threads > 1) {
-            wasThreaded = true;
-          } else if (wasThreaded && !f[0].equals("Z")) {
+          // A JVM that exits (the command was not found) is still the JVM; execve changes the executable (or,
+          // where its link cannot be read, the name: "java" until then).
+          String image = executable(init, stat);
+          if (!image.equals(jvm) && !image.equals("java")) {
             return init;
           }
         }
@@ -311,6 +315,22 @@ public final class Launcher {
       java.util.concurrent.locks.LockSupport.parkNanos(pause);
     }
     return -1;
+  }
+
+  private static String realPath(String file) {
+    try {
+      return Path.of(file).toRealPath().toString();
+    } catch (IOException e) {
+      return file;
+    }
+  }
+
+  private static String executable(long pid, String stat) {
+    try {
+      return Files.readSymbolicLink(Path.of("/proc/" + pid + "/exe")).toString();
+    } catch (IOException e) {
+      return stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    }
   }
 
   static List<String> command(Container container, boolean root) {
