@@ -47,7 +47,8 @@ final class LogsCommand extends Verb {
     out().flush();
     ContainerLog.read(containers.log(s.id()), lines, follow, () -> {
       ContainerState now = containers.read(s.id());
-      return now != null && containers.reconcile(now) != null && containers.reconcile(now).isRunning();
+      ContainerState reconciled = now == null ? null : containers.reconcile(now);
+      return reconciled != null && reconciled.isRunning();
     }, new ContainerLog.Sinks(new FileOutputStream(FileDescriptor.out), new FileOutputStream(FileDescriptor.err),
         timestamps));
     return ExitCode.OK;

@@ -234,40 +234,36 @@ public final class Cgroups implements AutoCloseable {
   /** Removes the groups; their last processes may take a moment to be reaped. */
   @Override
   public void close() {
-    List<String> left = new ArrayList<>();
-    for (Path g : groups.values().stream().distinct().toList()) {
-      if (!rmdir(g)) {
-        left.add(g.toString());
-      } else {
-        // The shared labenv/ parent goes when empty, so no stray group outlives us in a cgroup we
-        // don't own; a concurrent run's mkdir retries (see mkdir).
-        try {
-          Files.deleteIfExists(g.getParent());
-        } catch (IOException e) {
-          // another container's group is in it
-        }
-      }
-    }
+    List<Path> left = removeGroups(groups.values().stream().distinct().toList());
     if (!left.isEmpty()) {
       throw LabenvException.failed("container " + id.substring(0, Math.min(12, id.length()))
-          + ": cannot remove cgroups " + String.join(", ", left) + ": still in use");
+          + ": cannot remove cgroups " + left.stream().map(Path::toString).collect(java.util.stream.Collectors
+              .joining(", ")) + ": still in use");
     }
   }
 
   /**
-   * Removes groups another process made (its container is gone; see {@link Containers#reconcile}), best effort:
-   * one still in use stays.
+   * Removes groups (this process's, or another's whose container is gone: see {@link Containers#reconcile}), and
+   * the shared labenv/ parent when it is empty, so no stray group outlives us in a cgroup we don't own (a
+   * concurrent run's mkdir retries, see mkdir). Returns the groups still in use, which stay.
    */
-  static void removeGroups(List<Path> dirs) {
+  public static List<Path> removeGroups(List<Path> dirs) {
+    List<Path> left = new ArrayList<>();
     for (Path g : dirs) {
-      if (Files.isDirectory(g) && rmdir(g)) {
-        try {
-          Files.deleteIfExists(g.getParent());
-        } catch (IOException e) {
-          // another container's group is in it
-        }
+      if (!Files.isDirectory(g)) {
+        continue;
+      }
+      if (!rmdir(g)) {
+        left.add(g);
+        continue;
+      }
+      try {
+        Files.deleteIfExists(g.getParent());
+      } catch (IOException e) {
+        // another container's group is in it
       }
     }
+    return left;
   }
 
   private static boolean rmdir(Path dir) {

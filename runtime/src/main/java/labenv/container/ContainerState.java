@@ -59,6 +59,8 @@ public record ContainerState(String id, String name, String image, String imageD
     return id.substring(0, Math.min(12, id.length()));
   }
 
+  /** Derived from status: not a field of state.json. */
+  @com.fasterxml.jackson.annotation.JsonIgnore
   public boolean isRunning() {
     return status == Status.running;
   }

@@ -38,9 +38,11 @@ public final class Launcher {
   static final String INIT_SPEC = "init.spec";
 
   private final ContentStore store;
+  private final Containers containers;
 
   public Launcher(ContentStore store) {
     this.store = store;
+    this.containers = new Containers(store);
   }
 
   /** Makes a new container directory with its root filesystem (overlay or copy) and its spec. */
@@ -49,7 +51,7 @@ public final class Launcher {
       userNamespacesAllowed(Path.of("/proc/sys")); // before anything is made
     }
     String id = HexFormat.of().formatHex(random());
-    Path dir = store.root().resolve(ContentStore.CONTAINERS_DIR).resolve(id);
+    Path dir = containers.dir(id);
     try {
       Files.createDirectories(dir.getParent());
       Files.createDirectory(dir);
@@ -61,9 +63,9 @@ public final class Launcher {
     }
     if (name != null) {
       try {
-        new Containers(store).claimName(name, id);
+        containers.claimName(name, id);
       } catch (RuntimeException e) {
-        remove(dir);
+        containers.discard(id, null);
         throw e;
       }
     }
@@ -94,22 +96,13 @@ public final class Launcher {
     if (rootfs != null) {
       rootfs.release();
     }
-    new Containers(store).discard(id, name);
+    containers.discard(id, name);
   }
 
   private static byte[] random() {
     byte[] b = new byte[32];
     new SecureRandom().nextBytes(b);
     return b;
-  }
-
-  /**
-   * Runs the container with this process's stdio and returns its exit status (128+N when a signal
-   * N killed it). SIGINT and SIGTERM sent to this process are passed on to the container's pid 1;
-   * a second one kills it.
-   */
-  public int start(Container container) {
-    return start(container, Limits.NONE, Stdio.inherit(true), Started.IGNORE).status();
   }
 
   /** How a container ended: its exit status, and whether the OOM killer killed a process of it. */
@@ -449,12 +442,7 @@ public final class Launcher {
   /** Removes the container's directory (its root filesystem and spec). */
   public void remove(Container container) {
     container.rootfs().release();
-    new Containers(store).discard(container.id(), container.name());
-  }
-
-  private static void remove(Path dir) {
-    // The applier's removal: fd-based, never follows a symlink, opens up read-only directories.
-    new labenv.layer.LayerApplier().remove(dir);
+    containers.discard(container.id(), container.name());
   }
 
   /**

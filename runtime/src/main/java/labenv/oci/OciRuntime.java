@@ -24,6 +24,7 @@ import java.util.stream.Stream;
 import labenv.LabenvException;
 import labenv.container.Cgroups;
 import labenv.container.Limits;
+import labenv.container.Processes;
 import labenv.container.Launcher;
 import labenv.image.Json;
 import labenv.linux.ErrnoException;
@@ -354,54 +355,21 @@ public final class OciRuntime {
   }
 
   private static void removeCgroups(String id, List<String> groups) {
-    List<String> left = new ArrayList<>();
-    for (String g : groups) {
-      Path group = Path.of(g);
-      // The last processes leave their groups a moment after they are reaped.
-      long deadline = System.nanoTime() + 3_000_000_000L;
-      while (true) {
-        try {
-          Files.deleteIfExists(group);
-          break;
-        } catch (IOException e) {
-          if (System.nanoTime() > deadline) {
-            left.add(g);
-            break;
-          }
-          LockSupport.parkNanos(20_000_000);
-        }
-      }
-      try {
-        Files.deleteIfExists(group.getParent());
-      } catch (IOException e) {
-        // another container's group is in the shared labenv/ parent
-      }
-    }
+    List<Path> left = Cgroups.removeGroups(groups.stream().map(Path::of).toList());
     if (!left.isEmpty()) {
-      throw LabenvException.failed("container " + id + ": cannot remove cgroups " + String.join(", ", left)
-          + ": still in use");
+      throw LabenvException.failed("container " + id + ": cannot remove cgroups "
+          + String.join(", ", left.stream().map(Path::toString).toList()) + ": still in use");
     }
   }
 
   /** Alive: /proc shows the pid with the start time it had when created, and not as a zombie. */
   static boolean alive(long pid, long startTime) {
-    Optional<String[]> stat = stat(pid);
-    return stat.isPresent() && !stat.get()[0].equals("Z") && !stat.get()[0].equals("X")
-        && Long.parseLong(stat.get()[19]) == startTime;
+    return Processes.alive(pid, startTime);
   }
 
   private static Optional<Long> startTime(long pid) {
-    return stat(pid).map(f -> Long.parseLong(f[19]));
-  }
-
-  /** /proc/PID/stat's fields after the command name, from the state (field 3) on. */
-  private static Optional<String[]> stat(long pid) {
-    try {
-      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-      return Optional.of(stat.substring(stat.lastIndexOf(')') + 2).split(" "));
-    } catch (IOException e) {
-      return Optional.empty();
-    }
+    long t = Processes.startTime(pid);
+    return t < 0 ? Optional.empty() : Optional.of(t);
   }
 
   /** created while the exec FIFO exists (start removes it), running once it is gone, stopped when the pid is. */
