@@ -58,9 +58,12 @@ final class Staging implements AutoCloseable {
       try {
         Files.createDirectories(parent);
         Files.createDirectory(dir);
-        FileChannel lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE_NEW,
-            StandardOpenOption.WRITE);
+        // Locked under another name, then renamed (the lock stays with the file): another process's removeStale
+        // must never find the lock file before it is locked, or it takes the directory for a dead one's.
+        Path unlocked = dir.resolve(LOCK_FILE + ".new");
+        FileChannel lockChannel = FileChannel.open(unlocked, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         lockChannel.lock();
+        Files.move(unlocked, dir.resolve(LOCK_FILE), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         return new Staging(dir, lockChannel);
       } catch (java.nio.file.NoSuchFileException e) {
         last = e;
