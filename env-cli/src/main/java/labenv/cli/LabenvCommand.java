@@ -28,6 +28,7 @@ public final class LabenvCommand implements Callable<Integer> {
    * every verb on each start (reflection, about 70 ms), while a command line names one (see {@link Main}).
    */
   static final List<Class<?>> VERBS = List.of(
+      BuildCommand.class,
       ImagesCommand.class,
       InspectCommand.class,
       HistoryCommand.class,
@@ -89,6 +90,7 @@ public final class LabenvCommand implements Callable<Integer> {
 
   ImageStore images() {
     // Containers keep their images' blobs and unpacked layers alive while they exist.
-    return new ImageStore(store(), java.util.List.of(labenv.container.Launcher.gcRoots(store())));
+    return new ImageStore(store(), java.util.List.of(labenv.container.Launcher.gcRoots(store()),
+        labenv.build.BuildCache.gcRoots(store())));
   }
 }

@@ -1,14 +1,31 @@
 package labenv.cli;
 
+import labenv.build.BuildCache;
 import labenv.store.PruneReport;
+import labenv.store.StoreLock;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-@Command(name = "prune", description = "Delete every blob no image references, and leftovers of killed writes.")
+@Command(name = "prune", description = {"Delete the build cache, then every blob no image references, and leftovers "
+    + "of killed writes.", "With --keep-build-cache the layers of cached build steps stay."})
 final class PruneCommand extends Verb {
+  @Option(names = "--keep-build-cache", description = "keep the build cache (and the layers it names)")
+  boolean keepBuildCache;
+
   @Override
   public Integer call() {
+    int entries = 0;
+    if (!keepBuildCache) {
+      // Exclusively: no build is running (a build holds the gc lock shared from its first step to its tag).
+      try (StoreLock gc = store().lockExclusive()) {
+        entries = new BuildCache(store()).clear();
+      }
+    }
     PruneReport r = images().prune();
     r.deleted().forEach(d -> out().println("Deleted: " + d));
+    if (entries > 0) {
+      out().println("Deleted " + entries + " build cache entries");
+    }
     out().println("Deleted " + r.deleted().size() + " blobs and " + r.tempFilesRemoved()
         + " temporary files; total reclaimed space: " + Units.bytes(r.bytesFreed()));
     return ExitCode.OK;

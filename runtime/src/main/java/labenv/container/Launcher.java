@@ -92,6 +92,21 @@ public final class Launcher {
     }
   }
 
+  /**
+   * A container outside {@code containers/} (a build step's): {@code dir} exists and holds its root filesystem;
+   * the spec is written where {@link labenv.linux.Init} reads it. Not listed by {@code ps}; the caller removes it.
+   */
+  public static Container prepare(String id, Path dir, ContainerSpec spec, Rootfs rootfs) {
+    Container container = new Container(id, null, dir, spec, rootfs);
+    try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
+        Files.newOutputStream(container.initSpec())))) {
+      spec.write(out);
+    } catch (IOException e) {
+      throw LabenvException.failed("cannot write container " + id + ": " + e.getMessage(), e);
+    }
+    return container;
+  }
+
   private void abandon(Rootfs rootfs, Path dir, String id, String name) {
     if (rootfs != null) {
       rootfs.release();
@@ -120,17 +135,22 @@ public final class Launcher {
    * /dev/null otherwise, as docker has it without -i), a pseudo-terminal's slave, or a log (a detached container;
    * with a terminal, what the terminal shows is logged as stdout).
    */
-  public record Stdio(boolean interactive, labenv.linux.Pty pty, ContainerLog log) {
+  public record Stdio(boolean interactive, labenv.linux.Pty pty, ContainerLog log, java.io.OutputStream output) {
     public static Stdio inherit(boolean interactive) {
-      return new Stdio(interactive, null, null);
+      return new Stdio(interactive, null, null, null);
     }
 
     public static Stdio terminal(labenv.linux.Pty pty) {
-      return new Stdio(true, pty, null);
+      return new Stdio(true, pty, null, null);
     }
 
     public static Stdio log(ContainerLog log, labenv.linux.Pty pty) {
-      return new Stdio(false, pty, log);
+      return new Stdio(false, pty, log, null);
+    }
+
+    /** Stdin /dev/null, stdout and stderr merged into {@code output} (a build step's, shown and kept). */
+    public static Stdio output(java.io.OutputStream output) {
+      return new Stdio(false, null, null, output);
     }
   }
 
@@ -166,6 +186,8 @@ public final class Launcher {
       pb.environment().put("LABENV_INIT_TTY", "1");
     } else if (stdio.log() != null) {
       pb.redirectInput(devNull);
+    } else if (stdio.output() != null) {
+      pb.redirectInput(devNull).redirectErrorStream(true);
     } else {
       pb.redirectInput(stdio.interactive() ? ProcessBuilder.Redirect.INHERIT : ProcessBuilder.Redirect.from(devNull));
       pb.redirectOutput(ProcessBuilder.Redirect.INHERIT).redirectError(ProcessBuilder.Redirect.INHERIT);
@@ -188,6 +210,16 @@ public final class Launcher {
         copiers.add(daemon("labenv-log-out", () -> stdio.log().copy(process.getInputStream(), "stdout")));
         copiers.add(daemon("labenv-log-err", () -> stdio.log().copy(process.getErrorStream(), "stderr")));
       }
+    }
+    if (stdio.output() != null) {
+      copiers.add(daemon("labenv-output", () -> {
+        try (java.io.InputStream in = process.getInputStream()) {
+          in.transferTo(stdio.output());
+          stdio.output().flush();
+        } catch (IOException e) {
+          // the container's output is lost from here on; its exit status still counts
+        }
+      }));
     }
     List<Path> groups = cgroups == null ? List.of() : cgroups.procsFiles().stream().map(Path::getParent).toList();
     Thread watcher = daemon("labenv-started", () -> {

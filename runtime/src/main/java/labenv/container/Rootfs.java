@@ -98,6 +98,61 @@ public final class Rootfs {
     return new Rootfs(merged, made, true);
   }
 
+  /**
+   * The same root filesystem, except that {@link #release} keeps the container's writes: the overlay's upper
+   * directory ({@code containerDir/upper}) or the copy stays for the caller (the builder packs it as a layer) to
+   * remove. Work and merged still go.
+   */
+  public Rootfs keepingChanges() {
+    List<Path> made = created.stream().filter(p -> !p.getFileName().toString().equals("upper")).toList();
+    return new Rootfs(path, mounted ? made : List.of(), mounted);
+  }
+
+  /**
+   * A read-only view of {@code lowersBottomFirst} merged, at {@code mountpoint} (created; must not exist): an
+   * overlay with no upper directory for two or more layers, a read-only bind mount of the one layer, an empty
+   * directory for none. Released like any other.
+   */
+  public static Rootfs readOnlyView(List<Path> lowersBottomFirst, Path mountpoint) {
+    Path merged = mountpoint.toAbsolutePath().normalize();
+    try {
+      Files.createDirectories(merged.getParent());
+      Files.createDirectory(merged);
+    } catch (IOException e) {
+      throw LabenvException.failed("read-only view at " + merged + ": " + e.getMessage(), e);
+    }
+    if (lowersBottomFirst.isEmpty()) {
+      return new Rootfs(merged, List.of(merged), false);
+    }
+    try {
+      if (lowersBottomFirst.size() == 1) {
+        Libc.mount(Syscalls.cstr(lowersBottomFirst.get(0).toString()), Syscalls.cstr(merged.toString()), null,
+            Libc.MS_BIND, null);
+        Libc.mount(null, Syscalls.cstr(merged.toString()), null, Libc.MS_BIND | Libc.MS_REMOUNT | Libc.MS_RDONLY,
+            null);
+      } else {
+        String data = options(lowersBottomFirst, null, null);
+        if (data.length() > MAX_MOUNT_DATA) {
+          throw new OverlayUnavailableException("read-only view at " + merged + ": " + lowersBottomFirst.size()
+              + " layers make mount options of " + data.length() + " bytes (the kernel takes " + MAX_MOUNT_DATA + ")",
+              null);
+        }
+        Libc.mount(Syscalls.cstr("overlay"), Syscalls.cstr(merged.toString()), Syscalls.cstr("overlay"),
+            Libc.MS_RDONLY, Syscalls.cstr(data));
+      }
+    } catch (LastErrorException e) {
+      try {
+        Libc.umount2(Syscalls.cstr(merged.toString()), Libc.MNT_DETACH);
+      } catch (LastErrorException notMounted) {
+        // the bind's remount failed before, or nothing was mounted
+      }
+      cleanup(List.of(merged));
+      throw LabenvException.failed("read-only view at " + merged + ": "
+          + new ErrnoException("mount", merged.toString(), e.getErrorCode()).getMessage(), e);
+    }
+    return new Rootfs(merged, List.of(merged), true);
+  }
+
   /** The fallback: {@code layers} unpacked (whiteouts applied) into {@code containerDir/rootfs}, which must not exist. */
   public static Rootfs copy(List<LayerSource> layers, Path containerDir) {
     Path dir = containerDir.toAbsolutePath().normalize();
@@ -178,6 +233,9 @@ public final class Rootfs {
         lower.append(':');
       }
       lower.append(escape(lowersBottomFirst.get(i).toAbsolutePath().normalize().toString()));
+    }
+    if (upper == null) {
+      return "lowerdir=" + lower;
     }
     return "lowerdir=" + lower + ",upperdir=" + escape(upper.toString()) + ",workdir=" + escape(work.toString());
   }

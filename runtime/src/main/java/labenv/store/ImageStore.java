@@ -64,17 +64,23 @@ public final class ImageStore {
     return store;
   }
 
-  /** Every named image, once per manifest, in index.json order. Takes no lock. */
+  /**
+   * Every image, once per manifest, in index.json order: named ones with their names, unnamed ones (an untagged
+   * build) with none. Takes no lock.
+   */
   public List<ImageRecord> list() {
     Map<Digest, Descriptor> byDigest = new LinkedHashMap<>();
     Map<Digest, List<String>> names = new LinkedHashMap<>();
     for (Descriptor d : store.index().manifests()) {
-      String name = d.annotation(REF_NAME);
-      if (name == null) {
+      if (!References.hasChildren(d)) {
         continue;
       }
+      String name = d.annotation(REF_NAME);
       byDigest.putIfAbsent(d.digest(), withoutName(d));
-      names.computeIfAbsent(d.digest(), k -> new ArrayList<>()).add(familiar(name));
+      List<String> n = names.computeIfAbsent(d.digest(), k -> new ArrayList<>());
+      if (name != null) {
+        n.add(familiar(name));
+      }
     }
     List<ImageRecord> out = new ArrayList<>();
     for (Map.Entry<Digest, Descriptor> e : byDigest.entrySet()) {
@@ -322,6 +328,28 @@ public final class ImageStore {
         if (!placed) {
           out.add(entry);
         }
+        return new ImageIndex(2, index.mediaType() == null ? MediaTypes.OCI_INDEX : index.mediaType(),
+            index.artifactType(), out, index.subject(), index.annotations());
+      });
+    } finally {
+      gc.close();
+    }
+  }
+
+  /**
+   * Keeps {@code manifest} (complete in the store) as an unnamed image, reachable by digest, as docker keeps an
+   * untagged build; nothing changes when index.json already holds that digest.
+   */
+  public void keep(Descriptor manifest) {
+    StoreLock gc = store.lockShared();
+    try {
+      checkComplete(manifest);
+      store.updateIndex(index -> {
+        if (index.manifests().stream().anyMatch(d -> d.digest().equals(manifest.digest()))) {
+          return index;
+        }
+        List<Descriptor> out = new ArrayList<>(index.manifests());
+        out.add(Descriptor.of(manifest.mediaType(), manifest.digest(), manifest.size()));
         return new ImageIndex(2, index.mediaType() == null ? MediaTypes.OCI_INDEX : index.mediaType(),
             index.artifactType(), out, index.subject(), index.annotations());
       });
