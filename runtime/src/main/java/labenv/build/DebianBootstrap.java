@@ -43,8 +43,8 @@ import labenv.store.ImageStore;
  *
  * <p>What still goes into the digest, on purpose: the mirror URIs (they are the image's /etc/apt/sources.list and
  * its history), the suite, variant, architecture and extra packages (the history says them), and the mmdebstrap
- * version (the history's comment). The mirror's content moves as Debian publishes updates: pin it with a snapshot
- * mirror (http://snapshot.debian.org/archive/debian/20250520T000000Z) to make the same image next year. Only the
+ * version (the history's comment). The mirror's content moves as Debian publishes updates: give a dated snapshot of
+ * the archive as the mirror to make the same image next year. Only the
  * given mirrors are used: a stable suite's -updates and -security pockets come in only when given as further
  * {@code --mirror "deb URI SUITE-security main"} lines.
  */
