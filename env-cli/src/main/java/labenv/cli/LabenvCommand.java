@@ -37,6 +37,7 @@ public final class LabenvCommand implements Callable<Integer> {
       PruneCommand.class,
       FsckCommand.class,
       ImportCommand.class,
+      BootstrapCommand.class,
       LoadCommand.class,
       SaveCommand.class,
       UnpackCommand.class,

@@ -213,46 +213,90 @@ public final class Archives {
    */
   public ImportResult importRootfs(Path source, String name, ImportOptions options) {
     try {
-      ImageReference ref = ImageReference.parse(name);
-      if (ref.digest() != null) {
-        throw LabenvException.badInput("image name \"" + name + "\" carries a digest");
-      }
+      ImageReference ref = imageName(name);
       try (StoreLock gc = store.lockShared();
            Staging staging = Staging.create(store.root().resolve(INGEST_DIR), "import-")) {
-        RootfsLayer layer;
-        if (Files.isDirectory(source)) {
-          progress.start("import", -1);
-          try {
-            layer = RootfsLayer.fromDirectory(source, options, staging, progress);
-          } finally {
-            progress.done();
-          }
-        } else {
-          progress.start("import", sizeOrUnknown(source));
-          try {
-            layer = RootfsLayer.fromTarball(source, source.getFileName().toString(), options, staging, progress);
-          } finally {
-            progress.done();
-          }
-        }
-        String created = Instant.ofEpochSecond(options.sourceDateEpoch()).toString();
-        Platform p = options.platform();
-        ImageConfig config = new ImageConfig(created, null, p.architecture(), "linux", p.variant(),
-            ImageConfig.Config.empty(), ImageConfig.RootFs.layers(List.of(layer.diffId())),
-            List.of(new ImageConfig.History(created, "labenv import", null, null, null)));
-        StagedBlob configBlob = staging.stage(Json.canonical(config));
-        Manifest manifest = Manifest.oci(Descriptor.of(MediaTypes.OCI_CONFIG, configBlob.digest(), configBlob.size()),
-            List.of(layer.descriptor()));
-        StagedBlob manifestBlob = staging.stage(Json.canonical(manifest));
-        Descriptor d = Descriptor.of(MediaTypes.OCI_MANIFEST, manifestBlob.digest(), manifestBlob.size());
-        List<OciGraph.Entry> entries = List.of(new OciGraph.Entry(d, List.of(ref.toString())));
-        publish(ArchiveKind.OCI_LAYOUT, entries, List.of(layer.blob(), configBlob, manifestBlob));
-        return new ImportResult(ref.familiarName(), d, configBlob.digest(), layer.descriptor(), layer.diffId(),
-            layer.uncompressedSize());
+        return importStaged(source, source.getFileName().toString(), ref, options, staging);
       }
     } catch (LabenvException e) {
       throw e.withContext("import " + source);
     }
+  }
+
+  /**
+   * Writes a root filesystem: a tarball or a directory at {@code target}, which does not exist yet.
+   * Failures are {@link LabenvException}s.
+   */
+  @FunctionalInterface
+  public interface RootfsMaker {
+    void make(Path target);
+  }
+
+  /**
+   * Like {@link #importRootfs(Path, String, ImportOptions)} for a root filesystem made on the spot
+   * ({@code labenv bootstrap}): {@code maker} writes it inside a private staging directory of the
+   * store (the store's file system, which has room for layers; invisible to readers), which goes
+   * when the import is over, whatever happens, or at the next import when this process was killed.
+   * The name is checked before {@code maker} runs. Errors are not given context: the caller knows
+   * what it was making.
+   */
+  public ImportResult importRootfs(RootfsMaker maker, String name, ImportOptions options) {
+    ImageReference ref = imageName(name);
+    try (Staging made = Staging.create(store.root().resolve(INGEST_DIR), "make-")) {
+      Path rootfs = made.dir().resolve("rootfs");
+      maker.make(rootfs);
+      if (!Files.exists(rootfs, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        throw LabenvException.failed("made no root filesystem at " + rootfs);
+      }
+      try (StoreLock gc = store.lockShared();
+           Staging staging = Staging.create(store.root().resolve(INGEST_DIR), "import-")) {
+        return importStaged(rootfs, "rootfs", ref, options, staging);
+      }
+    }
+  }
+
+  private static ImageReference imageName(String name) {
+    ImageReference ref = ImageReference.parse(name);
+    if (ref.digest() != null) {
+      throw LabenvException.badInput("image name \"" + name + "\" carries a digest");
+    }
+    return ref;
+  }
+
+  private ImportResult importStaged(Path source, String label, ImageReference ref, ImportOptions options,
+      Staging staging) {
+    RootfsLayer layer;
+    if (Files.isDirectory(source)) {
+      progress.start("import", -1);
+      try {
+        layer = RootfsLayer.fromDirectory(source, options, staging, progress);
+      } finally {
+        progress.done();
+      }
+    } else {
+      progress.start("import", sizeOrUnknown(source));
+      try {
+        layer = RootfsLayer.fromTarball(source, label, options, staging, progress);
+      } finally {
+        progress.done();
+      }
+    }
+    String created = Instant.ofEpochSecond(options.sourceDateEpoch()).toString();
+    Platform p = options.platform();
+    ImageConfig config = new ImageConfig(created, null, p.architecture(), "linux", p.variant(),
+        options.config() != null ? options.config() : ImageConfig.Config.empty(),
+        ImageConfig.RootFs.layers(List.of(layer.diffId())),
+        List.of(new ImageConfig.History(created, options.createdBy() != null ? options.createdBy() : "labenv import",
+            null, options.comment(), null)));
+    StagedBlob configBlob = staging.stage(Json.canonical(config));
+    Manifest manifest = Manifest.oci(Descriptor.of(MediaTypes.OCI_CONFIG, configBlob.digest(), configBlob.size()),
+        List.of(layer.descriptor()));
+    StagedBlob manifestBlob = staging.stage(Json.canonical(manifest));
+    Descriptor d = Descriptor.of(MediaTypes.OCI_MANIFEST, manifestBlob.digest(), manifestBlob.size());
+    List<OciGraph.Entry> entries = List.of(new OciGraph.Entry(d, List.of(ref.toString())));
+    publish(ArchiveKind.OCI_LAYOUT, entries, List.of(layer.blob(), configBlob, manifestBlob));
+    return new ImportResult(ref.familiarName(), d, configBlob.digest(), layer.descriptor(), layer.diffId(),
+        layer.uncompressedSize());
   }
 
   private static long sizeOrUnknown(Path file) {
