@@ -48,6 +48,7 @@ public final class Inventory {
   public record Distribution(String name, String version, String location) {}
 
   private static final String DPKG_STATUS = "var/lib/dpkg/status";
+  private static final String DPKG_STATUS_D = "var/lib/dpkg/status.d";
   private static final List<String> R_LIBRARIES =
       List.of("usr/lib/R/library", "usr/lib/R/site-library", "usr/local/lib/R/site-library");
   private static final Pattern PEP503 = Pattern.compile("[-_.]+");
@@ -76,16 +77,26 @@ public final class Inventory {
     }
     try {
       Path status = inRoot(root, DPKG_STATUS);
-      SortedMap<String, DebianPackage> debian = new TreeMap<>();
-      String arch = null;
+      List<Map<String, String>> stanzas = new ArrayList<>();
       if (Files.isRegularFile(status, LinkOption.NOFOLLOW_LINKS)) {
-        List<Map<String, String>> stanzas = DebianStatus.read(status);
-        arch = nativeArchitecture(stanzas);
-        for (Map<String, String> s : stanzas) {
-          DebianPackage p = debianPackage(s, arch, status);
-          if (p != null) {
-            debian.put(p.name(), p);
+        stanzas.addAll(DebianStatus.read(status));
+      }
+      // Distroless images have no dpkg: one file per package under status.d, each listing an installed package,
+      // often without a Status field.
+      for (Path f : children(inRoot(root, DPKG_STATUS_D))) {
+        if (Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS) && !f.getFileName().toString().endsWith(".md5sums")) {
+          for (Map<String, String> s : DebianStatus.read(f)) {
+            s.putIfAbsent("Status", "install ok installed");
+            stanzas.add(s);
           }
+        }
+      }
+      String arch = nativeArchitecture(stanzas);
+      SortedMap<String, DebianPackage> debian = new TreeMap<>();
+      for (Map<String, String> s : stanzas) {
+        DebianPackage p = debianPackage(s, arch, status);
+        if (p != null) {
+          debian.put(p.name(), p);
         }
       }
       return new Inventory(arch, debian, python(root), r(root), maven(root));

@@ -329,14 +329,16 @@ public final class MavenDependencies {
     List<Throwable> all = causes(e);
     for (Throwable t : all) {
       if (t instanceof ArtifactNotFoundException nf) {
-        return LabenvException.badInput("maven artifact " + name(nf.getArtifact()) + " (for " + what
-            + "): not found in " + describe(repository) + "; check the coordinates in the MAVEN instruction");
+        String missing = name(nf.getArtifact());
+        return LabenvException.badInput("maven artifact " + missing + (missing.equals(what) ? "" : " (for " + what + ")")
+            + ": not found in " + describe(repository) + "; check the coordinates in the MAVEN instruction");
       }
     }
     for (Throwable t : all) {
       if (t instanceof UnknownHostException || t instanceof ConnectException || t instanceof NoRouteToHostException
           || t instanceof SocketTimeoutException || t instanceof SSLException) {
-        return LabenvException.failed("cannot reach " + describe(repository) + ": " + oneLine(t)
+        String why = t instanceof UnknownHostException ? "unknown host " + t.getMessage() : oneLine(t);
+        return LabenvException.failed("cannot reach " + describe(repository) + ": " + why
             + " (set " + REPOSITORY_ENV + " to use a mirror)", e);
       }
     }

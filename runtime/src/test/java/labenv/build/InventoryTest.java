@@ -84,6 +84,17 @@ class InventoryTest {
   }
 
   @Test
+  void distrolessStatusDirectory() throws IOException {
+    write("var/lib/dpkg/status.d/libc6", "Package: libc6\nVersion: 2.36-9+deb12u4\nArchitecture: amd64\n"
+        + "Description: GNU C Library\n Package: not-this\n");
+    write("var/lib/dpkg/status.d/libc6.md5sums", "0123 lib/x86_64-linux-gnu/libc.so.6\n");
+    write("var/lib/dpkg/status.d/tzdata", "Package: tzdata\nVersion: 2024a-0+deb12u1\nArchitecture: all\n");
+    Inventory inv = Inventory.of(tmp);
+    assertEquals("amd64", inv.debianArchitecture());
+    assertEquals(Map.of("libc6", "2.36-9+deb12u4", "tzdata", "2024a-0+deb12u1"), inv.debian());
+  }
+
+  @Test
   void noDpkgMeansNoDebianPackages() {
     Inventory inv = Inventory.of(tmp);
     assertNull(inv.debianArchitecture());
