@@ -57,7 +57,12 @@ final class StagingTree implements AutoCloseable {
     this.staged = SourceTree.open(stagingRoot, IgnoreRules.none(), "the staging directory");
     this.parent = parent;
     this.mtime = mtime;
-    this.rootfd = staged.openDirectory(EMPTY);
+    try {
+      this.rootfd = staged.openDirectory(EMPTY);
+    } catch (RuntimeException e) {
+      staged.close();
+      throw e;
+    }
   }
 
   Path rootPath() {
