@@ -15,13 +15,13 @@ import labenv.linux.Syscalls;
  * Listing and removing trees through directory fds, by name bytes: never follows a symlink, never builds a path
  * string (names need not be UTF-8), works below directories whose modes deny us access when we own them.
  */
-final class FileTree {
+public final class FileTree {
   private FileTree() {}
 
   private static final byte[] DOT = {'.'};
 
   /** The names in the directory {@code dirfd} (which may be an O_PATH fd), without "." and "..". */
-  static List<byte[]> list(int dirfd) {
+  public static List<byte[]> list(int dirfd) {
     int fd = Syscalls.openat(dirfd, DOT, Libc.O_RDONLY | Libc.O_DIRECTORY, 0);
     try {
       List<byte[]> names = new ArrayList<>();
@@ -65,7 +65,7 @@ final class FileTree {
    * Removes {@code name} in {@code dirfd} and, for a directory, everything below it. Without root, directories are
    * first made writable and searchable by us (we own them: we unpacked them), as {@code rm -rf} can't.
    */
-  static void remove(int dirfd, byte[] name, boolean root) {
+  public static void remove(int dirfd, byte[] name, boolean root) {
     Stat st = Syscalls.lstatOrNull(dirfd, name);
     if (st == null) {
       return;
