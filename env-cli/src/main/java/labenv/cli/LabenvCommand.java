@@ -29,6 +29,7 @@ public final class LabenvCommand implements Callable<Integer> {
    */
   static final List<Class<?>> VERBS = List.of(
       BuildCommand.class,
+      LockCommand.class,
       ImagesCommand.class,
       InspectCommand.class,
       HistoryCommand.class,

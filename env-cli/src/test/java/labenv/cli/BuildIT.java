@@ -135,7 +135,8 @@ class BuildIT {
     assertEquals(1, check.code(), check::toString);
     assertTrue(check.err().contains("not reproducible"), check::toString);
     assertTrue(check.err().contains("out/id"), check::toString);
-    assertFalse(check.err().contains("out/same"), check::toString);
+    assertTrue(check.err().contains("/out/id: content differs"), check::toString);
+    assertFalse(check.err().contains("/out/same:"), check::toString);
   }
 
   @Test
@@ -217,6 +218,9 @@ class BuildIT {
 
   @Test
   void ignoreFilesHeredocsAndConfig() throws Exception {
+    // A directory's contents copied to a new directory give it the source's mode (BuildKit's rule): a context
+    // is usually 0755, a JUnit temporary directory 0700.
+    Files.setPosixFilePermissions(ctx, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     write(".dockerignore", "secret*\n");
     write("secret.txt", "do not ship\n");
     write("kept.txt", "kept\n");
@@ -242,7 +246,7 @@ class BuildIT {
     assertEquals(0, ls.code(), ls::toString);
     assertEquals("Envfile\nkept.txt\nfrom heredoc\nwelcome \n1000\n", ls.out(), ls::toString);
     RunIT.Proc inspect = labenv("inspect", "cfg:1");
-    JsonNode config = new ObjectMapper().readTree(inspect.out()).get(0).path("config").path("config");
+    JsonNode config = new ObjectMapper().readTree(inspect.out()).path("config").path("config");
     assertEquals("SIGINT", config.path("StopSignal").asText(), inspect::toString);
     assertTrue(config.path("ExposedPorts").has("8888/tcp"), inspect::toString);
     assertTrue(config.path("Volumes").has("/data"), inspect::toString);

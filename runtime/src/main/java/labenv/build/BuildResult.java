@@ -11,10 +11,10 @@ import labenv.image.Descriptor;
  * @param steps how many steps the build had
  * @param cached how many of them came from the cache
  * @param bases the base image of every stage built (for the lock)
- * @param maven the JVM artifacts MAVEN steps added, in classpath order (for the lock)
+ * @param maven the coordinates the MAVEN instruction asked for (for the lock)
  */
 public record BuildResult(Descriptor manifest, List<String> tags, int steps, int cached, List<Base> bases,
-    List<MavenDependencies.ResolvedArtifact> maven) {
+    List<String> maven) {
   /** A stage's FROM: the reference as written (expanded) and the image digest it resolved to; null for scratch. */
   public record Base(String stage, String image, String digest) {}
 }

@@ -69,7 +69,7 @@ public final class Builder {
     final Set<String> usedBuildArgs = new HashSet<>();
     final Map<Integer, StageState> built = new HashMap<>();
     final List<BuildResult.Base> bases = new ArrayList<>();
-    final List<MavenDependencies.ResolvedArtifact> maven = new ArrayList<>();
+    final List<String> maven = new ArrayList<>();
     final List<Rootfs> views = new ArrayList<>();
     int step;
     int total;
@@ -817,17 +817,23 @@ public final class Builder {
   }
 
   private boolean mavenStep(Run run, Instruction.Maven m, StageState state) {
-    List<MavenDependencies.ResolvedArtifact> pinned = run.request.lock() != null ? run.request.lock().maven() : null;
+    if (!run.maven.isEmpty()) {
+      throw LabenvException.badInput("a build takes one MAVEN instruction (its classpath file is the image's): list "
+          + "every coordinate on it");
+    }
+    Lockfile.Maven pinned = run.request.lock() != null && !run.request.lock().maven().artifacts().isEmpty()
+        ? run.request.lock().maven() : null;
     Map<String, Object> key = new LinkedHashMap<>();
     key.put("instruction", "MAVEN");
     key.put("coordinates", m.coordinates());
-    if (pinned != null && !pinned.isEmpty()) {
-      key.put("pins", pinned.stream().map(a -> a.coordinates() + "@" + a.sha256()).toList());
+    if (pinned != null) {
+      key.put("pins", pinned.artifacts().stream().map(a -> a.coordinates() + "@" + a.digest()).toList());
     }
-    MavenDependencies deps = new MavenDependencies(store.root().resolve("maven"));
-    List<MavenDependencies.ResolvedArtifact> resolved = new ArrayList<>();
-    boolean cached = cachedStep(run, state, m.text(), key, () -> {
-      resolved.addAll(pinned != null && !pinned.isEmpty() ? deps.fetchPinned(pinned) : deps.resolve(m.coordinates()));
+    run.maven.addAll(m.coordinates());
+    return cachedStep(run, state, m.text(), key, () -> {
+      MavenDependencies deps = new MavenDependencies(store.root().resolve("maven"));
+      List<MavenDependencies.ResolvedArtifact> resolved = pinned != null
+          ? deps.resolvePinned(m.coordinates(), pinned) : deps.resolve(m.coordinates());
       Path staging = tempDir(run, "maven");
       try {
         deps.writeLayerTree(resolved, staging);
@@ -836,11 +842,6 @@ public final class Builder {
         RunStep.remove(staging);
       }
     });
-    if (cached) {
-      resolved.addAll(deps.fromLayer(state.layers.get(state.layers.size() - 1), store));
-    }
-    run.maven.addAll(resolved);
-    return cached;
   }
 
   // ---------------------------------------------------------------- the image

@@ -1,0 +1,54 @@
+package labenv.build;
+
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.List;
+import labenv.LabenvException;
+import labenv.container.LayerCache;
+import labenv.container.Rootfs;
+import labenv.image.Digest;
+import labenv.image.Platform;
+import labenv.layer.LayerApplier;
+import labenv.store.Image;
+import labenv.store.ImageStore;
+
+/**
+ * {@code labenv.lock} from a build: the base images as they resolved, and what the built image holds (Debian
+ * packages, Python and R packages, the MAVEN jars), read from the image's files without running anything in it.
+ */
+public final class Locking {
+  private Locking() {}
+
+  public static final String FILE = Lockfile.FILE_NAME;
+
+  /** The lock that describes what {@code result} made. */
+  public static Lockfile actual(ImageStore images, BuildResult result) {
+    Image image = images.image(result.manifest(), Platform.host());
+    List<Path> dirs = new LayerCache(images.content()).layerDirs(image);
+    byte[] random = new byte[6];
+    new java.security.SecureRandom().nextBytes(random);
+    Path mountpoint = images.content().root().resolve("build").resolve("lock-" + HexFormat.of().formatHex(random));
+    Rootfs view = Rootfs.readOnlyView(dirs, mountpoint);
+    Inventory inventory;
+    try {
+      inventory = Inventory.of(view.path());
+    } finally {
+      view.release();
+      if (java.nio.file.Files.exists(mountpoint)) {
+        new LayerApplier().remove(mountpoint);
+      }
+    }
+    List<Lockfile.BaseImage> bases = result.bases().stream().filter(b -> b.digest() != null) // scratch
+        .map(b -> new Lockfile.BaseImage(b.stage(), b.image(), Digest.parse(b.digest()))).toList();
+    return Lockfile.of(bases, inventory, new Lockfile.Maven(
+        result.maven().stream().map(MavenCoordinates::parse).toList(), inventory.maven()));
+  }
+
+  /** Fails (exit 1) with the drift report when what {@code result} made differs from {@code locked}. */
+  public static void check(ImageStore images, BuildResult result, Lockfile locked, String lockPath) {
+    List<Lockfile.Drift> drift = Lockfile.compare(locked, actual(images, result));
+    if (!drift.isEmpty()) {
+      throw LabenvException.failed(Lockfile.report(drift, lockPath).stripTrailing());
+    }
+  }
+}
