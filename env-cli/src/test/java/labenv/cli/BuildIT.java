@@ -250,7 +250,7 @@ class BuildIT {
     assertEquals("SIGINT", config.path("StopSignal").asText(), inspect::toString);
     assertTrue(config.path("ExposedPorts").has("8888/tcp"), inspect::toString);
     assertTrue(config.path("Volumes").has("/data"), inspect::toString);
-    assertEquals("CMD", config.path("Healthcheck").path("Test").get(0).asText(), inspect::toString);
+    assertEquals("[\"CMD-SHELL\",\"cat /heredoc\"]", config.path("Healthcheck").path("Test").toString(), inspect::toString);
     assertEquals(30_000_000_000L, config.path("Healthcheck").path("Interval").asLong(), inspect::toString);
   }
 
