@@ -15,11 +15,16 @@ final class PruneCommand extends Verb {
   @Override
   public Integer call() {
     int entries = 0;
-    if (!keepBuildCache) {
-      // Exclusively: no build is running (a build holds the gc lock shared from its first step to its tag).
-      try (StoreLock gc = store().lockExclusive()) {
+    int leftovers;
+    // Exclusively: no build is running (a build holds the gc lock shared from its first step to its tag).
+    try (StoreLock gc = store().lockExclusive()) {
+      leftovers = BuildCache.removeLeftovers(store());
+      if (!keepBuildCache) {
         entries = new BuildCache(store()).clear();
       }
+    }
+    if (leftovers > 0) {
+      out().println("Removed " + leftovers + " directories of interrupted builds");
     }
     PruneReport r = images().prune();
     r.deleted().forEach(d -> out().println("Deleted: " + d));

@@ -199,15 +199,16 @@ class BuildIT {
 
   @Test
   void multiStageCopiesFromAnEarlierStageAndTargetsStopEarly() throws Exception {
-    write("Envfile", """
-        FROM bb:1 AS builder
+    String base = new ObjectMapper().readTree(labenv("inspect", "bb:1").out()).path("digest").asText();
+    write("Envfile", ("""
+        FROM bb@BASE AS builder
         RUN mkdir /out && echo built > /out/artifact
         FROM bb:1 AS unused
         RUN exit 7
         FROM bb:1
         COPY --from=builder /out/artifact /artifact
         CMD ["cat", "/artifact"]
-        """);
+        """).replace("BASE", base));
     build(ctx, "-t", "multi:1");
     RunIT.Proc run = labenv("run", "--rm", "multi:1");
     assertEquals("built\n", run.out(), run::toString);
@@ -260,12 +261,17 @@ class BuildIT {
         FROM bb:1
         RUN ls /sys/class/net > /default-net
         RUN --network=none ls /sys/class/net > /none-net
+        RUN cat /etc/resolv.conf > /resolv
         """);
     build(ctx, "-t", "net:1");
     RunIT.Proc p = labenv("run", "--rm", "net:1", "cat", "/none-net");
     assertEquals("lo\n", p.out(), p::toString);
     RunIT.Proc d = labenv("run", "--rm", "net:1", "cat", "/default-net");
     assertNotEquals("lo\n", d.out(), d::toString);
+    RunIT.Proc resolv = labenv("run", "--rm", "net:1", "cat", "/resolv");
+    assertEquals(Files.readString(Path.of("/etc/resolv.conf")), resolv.out(), "RUN sees the host's resolv.conf");
+    RunIT.Proc leftover = labenv("run", "--rm", "net:1", "ls", "/etc");
+    assertFalse(leftover.out().contains("resolv.conf"), "the mount point is not part of the image: " + leftover);
   }
 
   @Test
@@ -281,5 +287,41 @@ class BuildIT {
     assertEquals(0, prune.code(), prune::toString);
     assertTrue(prune.out().contains("build cache entries"), prune::toString);
     assertEquals(0, build(ctx).get("cached").asInt());
+  }
+
+  @Test
+  void pruneCleansUpAfterAKilledBuild() throws Exception {
+    write("Envfile", "FROM bb:1\nRUN echo started > /started; sleep 60\n");
+    ProcessBuilder pb = new ProcessBuilder("setsid", "java", "-jar", RunIT.JAR.toString(), "build", "-q",
+        ctx.toString()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    pb.environment().put("LABENV_HOME", home.toString());
+    Process build = pb.start();
+    Path work = home.resolve("build");
+    // Wait (boundedly) until the RUN container is up: its overlay is mounted under <store>/build.
+    for (int i = 0; i < 300 && !RunIT.mountsUnder(work).contains("merged"); i++) {
+      Thread.sleep(100);
+    }
+    assertTrue(RunIT.mountsUnder(work).contains("merged"), "the RUN step never started");
+    new ProcessBuilder("kill", "-KILL", "--", "-" + build.pid()).start().waitFor();
+    build.waitFor();
+    RunIT.Proc prune = labenv("prune", "--keep-build-cache");
+    assertEquals(0, prune.code(), prune::toString);
+    assertTrue(prune.out().contains("directories of interrupted builds"), prune::toString);
+    assertEquals("", RunIT.mountsUnder(work));
+    try (var left = Files.list(work)) {
+      assertEquals(0, left.count());
+    }
+  }
+
+  @Test
+  void asAnOrdinaryUserBuildSaysItNeedsRootBeforeDoingAnything() throws Exception {
+    write("Envfile", "FROM bb:1\nRUN true\n");
+    Files.setPosixFilePermissions(ctx, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+    Path userHome = ctx.resolve("store");
+    CliProcessIT.Proc p = CliProcessIT.exec(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+        "java", "-jar", RunIT.JAR.toString(), "build", ctx.toString()), userHome);
+    assertEquals(1, p.code(), p::toString);
+    assertTrue(p.err().contains("needs root"), p::toString);
+    assertEquals(1, p.err().strip().lines().count(), p::toString);
   }
 }

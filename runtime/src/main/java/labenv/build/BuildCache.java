@@ -104,6 +104,52 @@ public final class BuildCache {
   }
 
   /**
+   * Removes what killed builds left in {@code <store>/build/}: their overlay and view mounts (detached, deepest
+   * first) and their directories. Returns how many directories went. The caller holds the store's gc lock
+   * exclusively: a running build holds it shared from start to end, so none is running.
+   */
+  public static int removeLeftovers(ContentStore store) {
+    Path work = store.root().resolve("build");
+    if (!Files.isDirectory(work)) {
+      return 0;
+    }
+    String prefix = work.toAbsolutePath().normalize() + "/";
+    List<String> mounts = new ArrayList<>();
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+        String[] f = line.split(" ");
+        if (f.length > 4) {
+          String mountpoint = f[4].replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n")
+              .replace("\\134", "\\");
+          if (mountpoint.startsWith(prefix)) {
+            mounts.add(mountpoint);
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw LabenvException.failed("cannot read /proc/self/mountinfo: " + e.getMessage(), e);
+    }
+    mounts.sort(java.util.Comparator.comparingInt(String::length).reversed());
+    for (String m : mounts) {
+      try {
+        labenv.linux.Libc.umount2(labenv.linux.Syscalls.cstr(m), labenv.linux.Libc.MNT_DETACH);
+      } catch (com.sun.jna.LastErrorException e) {
+        // gone meanwhile, or not ours to unmount: the removal below says what stays
+      }
+    }
+    int n = 0;
+    try (Stream<Path> dirs = Files.list(work)) {
+      for (Path d : dirs.toList()) {
+        new LayerApplier().remove(d);
+        n++;
+      }
+    } catch (IOException e) {
+      throw LabenvException.failed("cannot read " + work + ": " + e.getMessage(), e);
+    }
+    return n;
+  }
+
+  /**
    * Removes every entry and the stat cache; returns how many entries there were. The caller holds the store's gc
    * lock exclusively (no build is running) and collects the blobs afterwards.
    */

@@ -123,6 +123,12 @@ public final class Builder {
       throw LabenvException.badInput("cannot read " + envfilePath + ": " + e.getMessage());
     }
     Envfile envfile = Envfile.parse(content, envfilePath.getFileName().toString());
+    if (!labenv.linux.Syscalls.isRoot()) {
+      // Every step mounts (the overlay RUN writes to, the read-only views COPY and WORKDIR look at): say so before
+      // anything runs rather than fail halfway.
+      throw LabenvException.failed("labenv build needs root: its steps mount overlays (rootless builds are not "
+          + "supported yet; run it as root, or with sudo)");
+    }
     if (!List.of("default", "host", "none").contains(request.network())) {
       throw LabenvException.badInput("--network " + request.network() + ": expected default, host or none");
     }
@@ -717,7 +723,7 @@ public final class Builder {
       sources.add(Shell.word(s, vars, esc));
     }
     for (Instruction.Heredoc h : c.heredocs()) {
-      heredocs.put(h.name(), h.expand() ? expandHeredoc(h.content(), vars) : h.content());
+      heredocs.put(h.name(), h.expand() ? Shell.heredoc(h.content(), vars) : h.content());
     }
     String dest = Shell.word(c.destination(), vars, esc);
     if (dest.isEmpty()) {
@@ -781,39 +787,6 @@ public final class Builder {
         run.views.remove(fromView);
       }
     }
-  }
-
-  /** A heredoc body with $NAME and ${NAME} expanded (quotes are text here, unlike in words); \$ stays a $. */
-  static String expandHeredoc(String body, Function<String, String> vars) {
-    StringBuilder out = new StringBuilder(body.length());
-    for (int i = 0; i < body.length(); i++) {
-      char ch = body.charAt(i);
-      if (ch == '\\' && i + 1 < body.length() && body.charAt(i + 1) == '$') {
-        out.append('$');
-        i++;
-      } else if (ch == '$' && i + 1 < body.length() && body.charAt(i + 1) == '{') {
-        int end = body.indexOf('}', i + 2);
-        if (end < 0) {
-          out.append(body, i, body.length());
-          break;
-        }
-        String v = Shell.word(body.substring(i, end + 1), vars, '\\');
-        out.append(v);
-        i = end;
-      } else if (ch == '$' && i + 1 < body.length()
-          && (Character.isLetter(body.charAt(i + 1)) || body.charAt(i + 1) == '_')) {
-        int end = i + 1;
-        while (end < body.length() && (Character.isLetterOrDigit(body.charAt(end)) || body.charAt(end) == '_')) {
-          end++;
-        }
-        String v = vars.apply(body.substring(i + 1, end));
-        out.append(v == null ? "" : v);
-        i = end - 1;
-      } else {
-        out.append(ch);
-      }
-    }
-    return out.toString();
   }
 
   private boolean mavenStep(Run run, Instruction.Maven m, StageState state) {

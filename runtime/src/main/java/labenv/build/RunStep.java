@@ -56,10 +56,6 @@ final class RunStep {
    */
   Path run(StageState state, ImageConfig config, List<String> args, List<String> env, boolean network,
       OutputStream output, Path dir) {
-    if (!labenv.linux.Syscalls.isRoot()) {
-      throw LabenvException.failed("RUN needs overlayfs, which labenv mounts as root: run labenv build as root "
-          + "(rootless builds are not supported yet)");
-    }
     List<Path> lowers = new ArrayList<>();
     for (int i = 0; i < state.layers.size(); i++) {
       lowers.add(layers.layerDir(state.layers.get(i), state.diffIds.get(i)));
