@@ -61,6 +61,10 @@ final class BuildCommand extends Verb {
       description = "every time in the image (default $SOURCE_DATE_EPOCH, else 0)")
   Long sourceDateEpoch;
 
+  @Option(names = "--compression", paramLabel = "gzip|zstd|none",
+      description = "compression of the layers the build makes (default gzip, which every runtime reads)")
+  String compression = "gzip";
+
   @Option(names = "--check", description = "build twice from nothing and list the files that differ, if any")
   boolean check;
 
@@ -93,8 +97,7 @@ final class BuildCommand extends Verb {
   }
 
   private int check(Builder builder, BuildRequest request) {
-    BuildRequest fresh = new BuildRequest(request.context(), request.envfile(), List.of(), request.buildArgs(),
-        request.target(), true, request.network(), request.sourceDateEpoch(), request.lock());
+    BuildRequest fresh = request.fromNothing();
     try (StoreLock gc = store().lockShared()) {
       BuildResult a = builder.buildUnnamed(fresh);
       BuildResult b = builder.buildUnnamed(fresh);
@@ -117,7 +120,7 @@ final class BuildCommand extends Verb {
 
   private Path lockPath() {
     Path envfile = file != null ? file : new BuildRequest(context, null, List.of(), Map.of(), null, false, null, 0,
-        null).envfileOrDefault();
+        null, null).envfileOrDefault();
     Path dir = envfile.toAbsolutePath().getParent();
     return dir.resolve(Locking.FILE);
   }
@@ -147,7 +150,7 @@ final class BuildCommand extends Verb {
       throw LabenvException.badInput("build context " + context + ": not a directory");
     }
     return new BuildRequest(context.toAbsolutePath().normalize(), file == null ? null : file.toAbsolutePath(),
-        tags, args, target, noCache, network, epoch, lock);
+        tags, args, target, noCache, network, epoch, lock, ImportCommand.compression(compression));
   }
 
   private void print(BuildResult r) {

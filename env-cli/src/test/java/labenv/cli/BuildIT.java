@@ -324,4 +324,18 @@ class BuildIT {
     assertTrue(p.err().contains("needs root"), p::toString);
     assertEquals(1, p.err().strip().lines().count(), p::toString);
   }
+
+  @Test
+  void layersCanBeZstdOrUncompressed() throws Exception {
+    write("Envfile", "FROM bb:1\nRUN echo z > /z\n");
+    build(ctx, "-t", "comp:zstd", "--compression", "zstd");
+    build(ctx, "-t", "comp:none", "--compression", "none");
+    JsonNode zstd = new ObjectMapper().readTree(labenv("inspect", "comp:zstd").out()).path("layers");
+    JsonNode none = new ObjectMapper().readTree(labenv("inspect", "comp:none").out()).path("layers");
+    assertEquals("application/vnd.oci.image.layer.v1.tar+zstd", zstd.get(1).path("mediaType").asText(), zstd::toString);
+    assertEquals("application/vnd.oci.image.layer.v1.tar", none.get(1).path("mediaType").asText(), none::toString);
+    assertEquals(zstd.get(1).path("diffId"), none.get(1).path("diffId"), "the same files either way");
+    RunIT.Proc p = labenv("run", "--rm", "comp:zstd", "cat", "/z");
+    assertEquals("z\n", p.out(), p::toString);
+  }
 }

@@ -82,7 +82,7 @@ public final class Builder {
       this.plan = new StagePlan(envfile);
       this.context = BuildContext.open(request.context(), request.envfileOrDefault());
       this.work = work;
-      this.packer = new StepLayers(store, request.sourceDateEpoch());
+      this.packer = new StepLayers(store, request.sourceDateEpoch(), request.compression());
     }
   }
 
@@ -496,6 +496,7 @@ public final class Builder {
     Map<String, Object> k = new LinkedHashMap<>();
     k.put("parent", state.digest(platform, epoch).toString());
     k.put("step", keyParts);
+    k.put("compression", run.request.compression().mediaType());
     Digest key = Digest.of(Json.canonical(k));
     if (!run.request.noCache()) {
       BuildCache.Entry e = cache.get(key);

@@ -21,9 +21,10 @@ final class StepLayers {
   /** A packed layer: its blob's descriptor and its diff ID. */
   record Packed(Descriptor layer, Digest diffId) {}
 
-  StepLayers(ContentStore store, long sourceDateEpoch) {
+  StepLayers(ContentStore store, long sourceDateEpoch, labenv.layer.Compression compression) {
     this.store = store;
-    this.writer = LayerWriter.builder().sourceDateEpoch(sourceDateEpoch).keepOwners(true).build();
+    this.writer = LayerWriter.builder().sourceDateEpoch(sourceDateEpoch).keepOwners(true).compression(compression)
+        .build();
   }
 
   /** Everything below {@code dir} (a staged tree mirroring the image) as a layer. */
