@@ -82,7 +82,7 @@ public final class Builder {
       this.plan = new StagePlan(envfile);
       this.context = BuildContext.open(request.context(), request.envfileOrDefault());
       this.work = work;
-      this.packer = new StepLayers(store, request.sourceDateEpoch(), request.compression());
+      this.packer = new StepLayers(store, layerCache, request.sourceDateEpoch(), request.compression());
     }
   }
 

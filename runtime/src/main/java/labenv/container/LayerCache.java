@@ -105,6 +105,39 @@ public final class LayerCache {
     }
   }
 
+  /**
+   * Takes {@code tree}, a directory holding exactly what layer {@code diffId} unpacks to (the tree a builder just
+   * packed into it), as the layer's unpacked copy, so that the next step does not unpack what was just packed.
+   * Nothing changes when the layer is unpacked already; {@code tree} is gone afterwards either way. It must be on
+   * the store's filesystem (it is renamed).
+   */
+  public void adopt(Digest diffId, Path tree) {
+    Path entry = entry(diffId);
+    if (Files.exists(entry, LinkOption.NOFOLLOW_LINKS)) {
+      applier.remove(tree);
+      return;
+    }
+    Path layers = entry.getParent();
+    byte[] random = new byte[6];
+    new SecureRandom().nextBytes(random);
+    Path staging = layers.resolve(AtomicFile.TEMP_PREFIX + diffId.hex() + "-" + HexFormat.of().formatHex(random));
+    try {
+      Files.createDirectories(layers);
+      Files.createDirectory(staging);
+      Files.move(tree, staging.resolve("rootfs"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      publish(staging, entry, diffId);
+    } catch (IOException e) {
+      throw LabenvException.failed("unpacked layer " + diffId + ": adopting " + tree + ": " + e.getMessage(), e);
+    } finally {
+      if (Files.exists(staging, LinkOption.NOFOLLOW_LINKS)) {
+        applier.remove(staging);
+      }
+      if (Files.exists(tree, LinkOption.NOFOLLOW_LINKS)) {
+        applier.remove(tree);
+      }
+    }
+  }
+
   /** The lower directories of {@code image}, bottom layer first. */
   public List<Path> layerDirs(Image image) {
     List<Descriptor> layers = image.manifest().layers();
