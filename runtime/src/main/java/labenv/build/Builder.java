@@ -171,7 +171,9 @@ public final class Builder {
     Descriptor manifest = writeImage(last, request.sourceDateEpoch());
     BuildResult result = new BuildResult(manifest, request.tags(), run.total, run.cachedSteps, run.bases, run.maven);
     if (request.lock() != null) {
-      Locking.check(images, result, request.lock(), run.file);
+      // the lock the CLI read: next to the Envfile
+      Locking.check(images, result, request.lock(),
+          request.envfileOrDefault().toAbsolutePath().resolveSibling(Locking.FILE).toString());
     }
     return result;
   }
