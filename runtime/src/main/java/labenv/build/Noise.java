@@ -47,10 +47,10 @@ import labenv.layer.LayerApplier;
  * the step keeps its old content. Timestamps of everything else are clamped to SOURCE_DATE_EPOCH by the layer
  * writer. RUN steps see {@link #runEnvironment}: {@code SOURCE_DATE_EPOCH}, so that Python writes hash-checked
  * {@code .pyc} files, shadow's tools date accounts ({@code /etc/shadow}'s last change) from it rather than from
- * today, and the many tools that honour it stamp it instead of the clock; and {@code PYTHONHASHSEED=0}, because
- * Python randomises string hashes per process, so a set of names a step writes out comes out in another order
- * every build (matplotlib's font list cache, {@code ~/.cache/matplotlib/fontlist-*.json}, written on its first
- * import, was one).
+ * today (at epoch 0 useradd leaves the field empty, no password aging, rather than 0, a forced change), and the
+ * many tools that honour it stamp it instead of the clock; and {@code PYTHONHASHSEED=0}, because Python randomises
+ * string hashes per process, so a set of names a step writes out comes out in another order every build
+ * (matplotlib's font list cache, {@code ~/.cache/matplotlib/fontlist-*.json}, written on its first import, was one).
  */
 final class Noise {
   private Noise() {}
