@@ -92,6 +92,11 @@ final class BuildCommand extends Verb {
     } catch (Builder.StepException e) {
       printer.failed(e);
       throw e;
+    } catch (Locking.DriftException e) {
+      // the error line says that it differs; what differs, and how to accept it, is the report
+      err().print(e.report());
+      err().flush();
+      throw e;
     }
     print(result);
     return ExitCode.OK;

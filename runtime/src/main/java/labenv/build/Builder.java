@@ -177,7 +177,9 @@ public final class Builder {
     Descriptor manifest = writeImage(last, request.sourceDateEpoch());
     BuildResult result = new BuildResult(manifest, request.tags(), run.total, run.cachedSteps, run.bases, run.maven);
     if (request.lock() != null) {
-      Locking.check(images, result, request.lock(), run.file);
+      // the lock the CLI read: next to the Envfile
+      Locking.check(images, result, request.lock(),
+          request.envfileOrDefault().toAbsolutePath().resolveSibling(Locking.FILE).toString());
     }
     return result;
   }
@@ -632,9 +634,12 @@ public final class Builder {
         env.add(a.getKey() + "=" + a.getValue());
       }
     }
-    if (!state.env.containsKey(labenv.SourceDateEpoch.VARIABLE) && !args.containsKey(labenv.SourceDateEpoch.VARIABLE)) {
-      env.add(labenv.SourceDateEpoch.VARIABLE + "=" + run.request.sourceDateEpoch());
-    }
+    // What makes the tools a step runs write the same bytes every time (Noise.runEnvironment says why each).
+    Noise.runEnvironment(run.request.sourceDateEpoch()).forEach((k, v) -> {
+      if (!state.env.containsKey(k) && !args.containsKey(k)) {
+        env.add(k + "=" + v);
+      }
+    });
     Map<String, Object> key = new LinkedHashMap<>();
     key.put("instruction", "RUN");
     key.put("args", argv);
@@ -648,8 +653,8 @@ public final class Builder {
         ImageConfig config = state.config(platform, run.request.sourceDateEpoch());
         Path upper;
         try {
-          upper = new RunStep(store, layerCache, dir).run(state, config, argv, env, !network.equals("none"), tail,
-              dir.resolve("c"));
+          upper = new RunStep(store, layerCache, dir, run.request.sourceDateEpoch()).run(state, config, argv, env,
+              !network.equals("none"), tail, dir.resolve("c"));
         } catch (RunStep.FailedException e) {
           throw new StepException(run.file + ":" + r.line() + ": RUN failed with exit code " + e.status
               + " (" + abbreviate(r.text()) + ")", null, tail.text());

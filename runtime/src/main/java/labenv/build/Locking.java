@@ -44,11 +44,36 @@ public final class Locking {
         result.maven().stream().map(MavenCoordinates::parse).toList(), inventory.maven()));
   }
 
-  /** Fails (exit 1) with the drift report when what {@code result} made differs from {@code locked}. */
+  /** Fails (exit 1) with a {@link DriftException} when what {@code result} made differs from {@code locked}. */
   public static void check(ImageStore images, BuildResult result, Lockfile locked, String lockPath) {
     List<Lockfile.Drift> drift = Lockfile.compare(locked, actual(images, result));
     if (!drift.isEmpty()) {
-      throw LabenvException.failed(Lockfile.report(drift, lockPath).stripTrailing());
+      throw new DriftException(drift, lockPath);
+    }
+  }
+
+  /**
+   * A build that differs from its lock. The message is one line (what and where); {@link #report()} has the lines
+   * people need to act on, one per difference, which a CLI prints before it.
+   */
+  public static final class DriftException extends LabenvException {
+    private final List<Lockfile.Drift> drift;
+    private final String report;
+
+    DriftException(List<Lockfile.Drift> drift, String lockPath) {
+      super(Kind.FAILED, "the build differs from " + lockPath + " in " + drift.size()
+          + (drift.size() == 1 ? " place" : " places") + "; the image was not tagged", null);
+      this.drift = List.copyOf(drift);
+      this.report = Lockfile.report(drift, lockPath);
+    }
+
+    public List<Lockfile.Drift> drift() {
+      return drift;
+    }
+
+    /** {@link Lockfile#report}: a line per difference ("debian package libc6: 2.36-9 → 2.36-10"), then what to do. */
+    public String report() {
+      return report;
     }
   }
 }

@@ -31,11 +31,14 @@ final class RunStep {
   private final ContentStore store;
   private final LayerCache layers;
   private final Path workRoot;
+  private final long sourceDateEpoch;
 
-  RunStep(ContentStore store, LayerCache layers, Path workRoot) {
+  /** {@code sourceDateEpoch}: the one the step's layer is packed with (what {@link Noise} judges pycs by). */
+  RunStep(ContentStore store, LayerCache layers, Path workRoot, long sourceDateEpoch) {
     this.store = store;
     this.layers = layers;
     this.workRoot = workRoot;
+    this.sourceDateEpoch = sourceDateEpoch;
   }
 
   /** How a RUN ended when its command failed. */
@@ -106,7 +109,7 @@ final class RunStep {
       throw new FailedException(exit.status(), "exit code " + exit.status());
     }
     Path upper = dir.resolve("upper");
-    Noise.normalize(upper, lowers);
+    Noise.normalize(upper, lowers, sourceDateEpoch);
     return upper;
   }
 
