@@ -32,7 +32,7 @@ import labenv.layer.LayerApplier;
  *   <li>caches that are rebuilt on demand and carry timestamps: apt's binary caches and downloaded archives
  *       ({@code var/cache/apt/*.bin}, {@code var/cache/apt/archives/*.deb}, {@code .../partial/*}), debconf's and
  *       dpkg's {@code *-old} backups, {@code var/cache/ldconfig/aux-cache}, {@code var/cache/man},
- *       {@code var/cache/fontconfig}, pip's {@code root/.cache/pip};
+ *       {@code var/cache/fontconfig}, pip's {@code root/.cache/pip} and {@code home/USER/.cache/pip};
  *   <li>Python bytecode that can never be used: a {@code __pycache__/*.pyc} written by the import system (not by
  *       compileall, py_compile, pip or Debian's py3compile, which write hash-checked ones because SOURCE_DATE_EPOCH
  *       is set) records its source's mtime, and when that is later than the source date epoch it is the time the
@@ -60,7 +60,8 @@ final class Noise {
       "var/log/apt/*", "var/log/dpkg.log", "var/log/alternatives.log", "var/log/bootstrap.log",
       "var/log/fontconfig.log", "var/cache/apt/*.bin", "var/cache/apt/archives/*.deb",
       "var/cache/apt/archives/partial/*", "var/cache/debconf/*-old", "var/lib/dpkg/*-old",
-      "var/cache/ldconfig/aux-cache", "var/cache/man", "var/cache/fontconfig", "root/.cache/pip");
+      "var/cache/ldconfig/aux-cache", "var/cache/man", "var/cache/fontconfig", "root/.cache/pip",
+      "home/*/.cache/pip");
 
   /**
    * The variables every RUN step gets unless the stage's ENV or an ARG sets them (not kept in the image's config):
@@ -85,29 +86,11 @@ final class Noise {
     List<String> removed = new ArrayList<>();
     LayerApplier remover = new LayerApplier();
     for (String rule : RULES) {
-      int slash = rule.lastIndexOf('/');
-      Path dir = slash < 0 ? upper : upper.resolve(rule.substring(0, slash));
-      String pattern = rule.substring(slash + 1);
-      if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-        continue;
-      }
-      if (pattern.indexOf('*') < 0) {
-        Path p = dir.resolve(pattern);
-        if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && !isWhiteout(p)) {
+      for (Path p : matches(upper, rule.split("/"), 0)) {
+        if (!isWhiteout(p)) {
           remover.remove(p);
-          removed.add(rule);
+          removed.add(upper.relativize(p).toString());
         }
-        continue;
-      }
-      try (DirectoryStream<Path> matches = Files.newDirectoryStream(dir, pattern)) {
-        for (Path p : matches) {
-          if (!isWhiteout(p)) {
-            remover.remove(p);
-            removed.add(upper.relativize(p).toString());
-          }
-        }
-      } catch (IOException e) {
-        throw LabenvException.failed("cannot list " + dir + ": " + e.getMessage(), e);
       }
     }
     for (Path pyc : stalePycs(upper, sourceDateEpoch)) {
@@ -165,6 +148,34 @@ final class Noise {
     long sourceMtime = Integer.toUnsignedLong(header.getInt(8));
     // 32 bits of seconds: an epoch beyond 2106 wraps, as Python's own comparison does
     return sourceMtime > (sourceDateEpoch & 0xFFFFFFFFL);
+  }
+
+  /** The paths below {@code dir} that {@code segments} (from {@code i}; each a name or a glob) name, links not followed. */
+  private static List<Path> matches(Path dir, String[] segments, int i) {
+    List<Path> out = new ArrayList<>();
+    boolean last = i == segments.length - 1;
+    String segment = segments[i];
+    List<Path> here = new ArrayList<>();
+    if (segment.indexOf('*') < 0) {
+      Path p = dir.resolve(segment);
+      if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+        here.add(p);
+      }
+    } else if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      try (DirectoryStream<Path> found = Files.newDirectoryStream(dir, segment)) {
+        found.forEach(here::add);
+      } catch (IOException e) {
+        throw LabenvException.failed("cannot list " + dir + ": " + e.getMessage(), e);
+      }
+    }
+    for (Path p : here) {
+      if (last) {
+        out.add(p);
+      } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+        out.addAll(matches(p, segments, i + 1));
+      }
+    }
+    return out;
   }
 
   /** overlayfs marks a deleted name with a character device 0:0: a deletion is a real change, never noise. */

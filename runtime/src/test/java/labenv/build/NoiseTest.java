@@ -53,4 +53,38 @@ class NoiseTest {
   void theRunEnvironmentPinsTheEpochAndPythonsHashSeed() {
     assertEquals("{SOURCE_DATE_EPOCH=7, PYTHONHASHSEED=0}", Noise.runEnvironment(7).toString());
   }
+
+  @Test
+  void removesLogsAndCachesKeepsWhiteoutsAndTheRest(@TempDir Path lower) throws Exception {
+    for (String f : List.of("var/log/apt/history.log", "var/log/apt/term.log", "var/log/dpkg.log",
+        "var/cache/apt/pkgcache.bin", "var/cache/ldconfig/aux-cache", "home/alice/.cache/pip/http/x",
+        "root/.cache/pip/y", "var/lib/dpkg/status-old", "var/lib/dpkg/status", "usr/bin/tool",
+        "home/alice/notes.txt")) {
+      Path p = upper.resolve(f);
+      Files.createDirectories(p.getParent());
+      Files.writeString(p, f);
+    }
+    // A deletion of a lower layer's log is a real change: the whiteout (a 0:0 character device) stays.
+    Path whiteout = upper.resolve("var/log/apt/eipp.log.xz");
+    assertEquals(0, new ProcessBuilder("mknod", whiteout.toString(), "c", "0", "0").start().waitFor());
+    Files.createDirectories(upper.resolve("proc"));
+    Files.createDirectories(upper.resolve("dev"));
+    Files.writeString(upper.resolve("dev/keep"), "not empty");
+    Files.createDirectories(lower.resolve("etc"));
+    Files.createFile(lower.resolve("etc/hosts"));
+    Files.createDirectories(upper.resolve("etc"));
+    Files.createFile(upper.resolve("etc/hosts")); // in a lower layer: the image's own, kept
+
+    Noise.normalize(upper, List.of(lower), 0);
+
+    for (String gone : List.of("var/log/apt/history.log", "var/log/apt/term.log", "var/log/dpkg.log",
+        "var/cache/apt/pkgcache.bin", "var/cache/ldconfig/aux-cache", "home/alice/.cache/pip", "root/.cache/pip",
+        "var/lib/dpkg/status-old", "proc")) {
+      assertFalse(Files.exists(upper.resolve(gone)), gone);
+    }
+    for (String kept : List.of("var/lib/dpkg/status", "usr/bin/tool", "home/alice/notes.txt", "dev/keep",
+        "etc/hosts", "var/log/apt/eipp.log.xz")) {
+      assertTrue(Files.exists(upper.resolve(kept), java.nio.file.LinkOption.NOFOLLOW_LINKS), kept);
+    }
+  }
 }
