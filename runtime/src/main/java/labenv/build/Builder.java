@@ -226,7 +226,9 @@ public final class Builder {
       return action.get();
     } catch (EnvfileException e) {
       throw e;
-    } catch (RunStep.FailedException e) {
+    } catch (RunStep.FailedException | StepException e) {
+      // A StepException already names file and line and carries the failed RUN's last lines: wrapping it again
+      // printed "Envfile:3: Envfile:3: RUN failed" and lost the lines -q shows.
       throw e;
     } catch (LabenvException e) {
       throw e.kind() == LabenvException.Kind.BAD_INPUT ? EnvfileException.at(run.file, line, e.getMessage())
