@@ -531,15 +531,13 @@ public final class Builder {
     dir = java.nio.file.Path.of(dir).normalize().toString();
     state.workdir = dir;
     String absolute = dir;
+    String user = state.user;
+    long epoch = run.request.sourceDateEpoch();
     return cachedStep(run, state, w.text(), Map.of("instruction", "WORKDIR", "path", dir), () -> {
       Path staging = tempDir(run, "workdir");
       try {
-        boolean exists = withView(run, state, view -> Files.isDirectory(confined(view, absolute)));
-        if (exists) {
-          return null;
-        }
-        Files.createDirectories(staging.resolve(absolute.substring(1)));
-        return run.packer.tree(staging);
+        boolean created = withView(run, state, view -> stageWorkdir(view, absolute, user, staging, epoch));
+        return created ? run.packer.tree(staging) : null;
       } catch (IOException e) {
         throw LabenvException.failed("WORKDIR " + absolute + ": " + e.getMessage(), e);
       } finally {
@@ -548,42 +546,40 @@ public final class Builder {
     });
   }
 
-  private static String join(String base, String rel) {
-    return base.endsWith("/") ? base + rel : base + "/" + rel;
-  }
-
-  /** {@code absolute} inside {@code root}, symlinks followed but never out of it (as the container would see it). */
-  static Path confined(Path root, String absolute) {
-    Path p = root;
-    int hops = 0;
-    java.util.Deque<String> parts = new java.util.ArrayDeque<>(List.of(absolute.split("/")));
-    while (!parts.isEmpty()) {
-      String s = parts.poll();
-      if (s.isEmpty() || s.equals(".")) {
-        continue;
+  /**
+   * Stages what {@code WORKDIR dir} adds to the image {@code root}: the directories of its path the image lacks,
+   * 0755 and owned by the stage's USER (BuildKit's "mkdir -p" with the user, fsutil's MkdirAllAndChownNew); the ones
+   * it has, and the symlinks on the way, stay as they are. False when the directory exists (no layer).
+   */
+  private static boolean stageWorkdir(Path root, String dir, String user, Path staging, long epoch) {
+    try (SourceTree image = SourceTree.open(root, IgnoreRules.none(), "the image")) {
+      SourceTree.Resolution r = image.resolve(dir.substring(1).getBytes(StandardCharsets.UTF_8), true, true);
+      if (r.found() == SourceTree.Found.FOUND) {
+        if (r.node().stat().isDirectory()) {
+          return false;
+        }
+        throw LabenvException.badInput("WORKDIR " + dir + ": \"" + r.node().display() + "\" is a file in the image, "
+            + "not a directory");
       }
-      if (s.equals("..")) {
-        p = p.equals(root) ? root : p.getParent();
-        continue;
-      }
-      Path next = p.resolve(s);
-      if (Files.isSymbolicLink(next) && hops++ < 40) {
+      int[] owner = {0, 0};
+      if (user != null && !user.isEmpty()) {
         try {
-          String target = Files.readSymbolicLink(next).toString();
-          List<String> rest = new ArrayList<>(List.of(target.split("/")));
-          rest.addAll(parts);
-          parts = new java.util.ArrayDeque<>(rest);
-          if (target.startsWith("/")) {
-            p = root;
-          }
-          continue;
-        } catch (IOException e) {
-          return next;
+          owner = Copier.resolveChown(user, root);
+        } catch (LabenvException e) {
+          // BuildKit leaves a user the image does not name as root; a RUN as that user fails on its own.
         }
       }
-      p = next;
+      StagingTree.Attrs attrs = new StagingTree.Attrs(0755, owner[0], owner[1]);
+      try (StagingTree out = new StagingTree(staging, image, epoch)) {
+        labenv.linux.Syscalls.close(out.directory(r.components(), attrs, attrs));
+        out.finish();
+      }
+      return true;
     }
-    return p;
+  }
+
+  private static String join(String base, String rel) {
+    return base.endsWith("/") ? base + rel : base + "/" + rel;
   }
 
   private interface ViewAction<T> {
