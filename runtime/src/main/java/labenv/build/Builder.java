@@ -742,11 +742,11 @@ public final class Builder {
       if (s != null) {
         StageState other = run.built.get(s.index());
         fromView = view(run, other.layers, other.diffIds);
-        source = new CopySource(fromView.path(), IgnoreRules.none(), "stage " + s.displayName());
+        source = CopySource.stage(fromView.path(), s.displayName());
       } else {
         Image img = resolveImage(run, from, c.line());
         fromView = view(run, img.manifest().layers(), img.diffIds());
-        source = new CopySource(fromView.path(), IgnoreRules.none(), "image " + from);
+        source = CopySource.image(fromView.path(), from);
       }
     } else {
       source = new CopySource(run.context.root(), run.context.ignore(), "the build context");
