@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
 import labenv.LabenvException;
+import labenv.container.ContainerSpec;
 import labenv.container.LayerCache;
 import labenv.container.Rootfs;
 import labenv.image.Descriptor;
@@ -618,7 +619,8 @@ public final class Builder {
   }
 
   private boolean runStep(Run run, Instruction.Run r, StageState state, Map<String, String> args) {
-    List<String> argv = runArgs(r, state);
+    Script script = script(r);
+    List<String> argv = script != null ? List.of(script.path()) : runArgs(r, state);
     String network = r.network() != null ? r.network() : run.request.network();
     if (!List.of("default", "host", "none").contains(network)) {
       throw LabenvException.badInput("RUN --network=" + network + ": expected default, host or none");
@@ -636,6 +638,9 @@ public final class Builder {
     Map<String, Object> key = new LinkedHashMap<>();
     key.put("instruction", "RUN");
     key.put("args", argv);
+    if (script != null) {
+      key.put("script", script.content());
+    }
     key.put("env", env);
     key.put("network", network.equals("none") ? "none" : "on");
     String createdBy = r.text();
@@ -645,9 +650,13 @@ public final class Builder {
       try {
         ImageConfig config = state.config(platform, run.request.sourceDateEpoch());
         Path upper;
+        List<ContainerSpec.Mount> mounts = new ArrayList<>();
+        if (script != null) {
+          mounts.add(script.mount(dir));
+        }
         try {
-          upper = new RunStep(store, layerCache, dir).run(state, config, argv, env, !network.equals("none"), tail,
-              dir.resolve("c"));
+          upper = new RunStep(store, layerCache, dir).run(state, config, argv, env, mounts, !network.equals("none"),
+              tail, dir.resolve("c"));
         } catch (RunStep.FailedException e) {
           throw new StepException(run.file + ":" + r.line() + ": RUN failed with exit code " + e.status
               + " (" + abbreviate(r.text()) + ")", null, tail.text());
@@ -661,6 +670,42 @@ public final class Builder {
 
   private static String abbreviate(String s) {
     return s.length() <= 80 ? s : s.substring(0, 77) + "...";
+  }
+
+  /**
+   * A RUN whose whole command is one heredoc starting with "#!": BuildKit writes the body to a file (0755), mounts it
+   * read-only at /dev/pipes/NAME and executes it, so the kernel reads the "#!" line and the script's stdin is not
+   * the script (a command in it that reads stdin would otherwise swallow the rest of the script).
+   */
+  private record Script(String name, String content) {
+    String path() {
+      return "/dev/pipes/" + name;
+    }
+
+    ContainerSpec.Mount mount(Path dir) {
+      Path file = dir.resolve("pipes").resolve(name);
+      try {
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, content, StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+      } catch (IOException e) {
+        throw LabenvException.failed("cannot write the RUN heredoc to " + file + ": " + e.getMessage(), e);
+      }
+      return ContainerSpec.Mount.bind(file.toString(), path(), true);
+    }
+  }
+
+  private static Script script(Instruction.Run r) {
+    if (r.command().isExec() || r.heredocs().size() != 1) {
+      return null;
+    }
+    Instruction.Heredoc h = r.heredocs().get(0);
+    if (!h.content().startsWith("#!") || !r.command().shell().trim().matches("<<-?[\"']?"
+        + java.util.regex.Pattern.quote(h.name()) + "[\"']?")) {
+      return null;
+    }
+    String name = h.name().matches("[A-Za-z0-9_.-]+") && !h.name().matches("\\.+") ? h.name() : "script";
+    return new Script(name, h.content());
   }
 
   /** The argv of a RUN: exec form as is; shell form through SHELL; heredocs as BuildKit runs them. */
@@ -683,17 +728,8 @@ public final class Builder {
     Instruction.Heredoc first = r.heredocs().get(0);
     if (r.heredocs().size() == 1 && c.shell().trim().matches("<<-?[\"']?" + java.util.regex.Pattern.quote(first.name())
         + "[\"']?")) {
-      // The body is the script. A "#!" line names its interpreter, which reads the script from stdin.
-      String body = first.content();
-      if (body.startsWith("#!")) {
-        int nl = body.indexOf('\n');
-        String interpreter = (nl < 0 ? body.substring(2) : body.substring(2, nl)).trim();
-        String delimiter = "LABENV_HEREDOC_" + HexFormat.of().formatHex(Digest.of(body.getBytes(
-            StandardCharsets.UTF_8)).hex().substring(0, 8).getBytes(StandardCharsets.US_ASCII));
-        argv.add(interpreter + " <<'" + delimiter + "'\n" + withNewline(body) + delimiter + "\n");
-      } else {
-        argv.add(body);
-      }
+      // The body is the script, run by the shell (one with "#!" is a Script instead).
+      argv.add(first.content());
       return argv;
     }
     // A command with heredocs: the shell reads the bodies itself, as written.
