@@ -296,13 +296,15 @@ class BuildSemanticsIT {
 
   @Test
   void copyAndAddSources() throws Exception {
-    Files.setPosixFilePermissions(ctx, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     write("data/a.csv", "a\n");
     write("data/b.csv", "b\n");
     write("data/notes.txt", "n\n");
     write("data/sub/s.csv", "s\n");
     write("tarsrc/t/inner.txt", "t\n");
     write("my file.txt", "with space\n");
+    write("private/p.txt", "p\n");
+    Files.setPosixFilePermissions(ctx.resolve("private"), java.nio.file.attribute.PosixFilePermissions.fromString(
+        "rwx------"));
     ProcessBuilder tar = new ProcessBuilder("tar", "-czf", "arch.tar.gz", "-C", "tarsrc", "t").directory(ctx.toFile());
     assertEquals(0, tar.start().waitFor());
     Files.createSymbolicLink(ctx.resolve("link.csv"), Path.of("data/a.csv"));
@@ -323,6 +325,7 @@ class BuildSemanticsIT {
         COPY linkdir /linkdir-followed
         COPY link.csv linkdir /links/
         COPY ["my file.txt", "/sp ace/"]
+        COPY private /priv
         """);
     build("copy:1");
     assertEquals("""
@@ -353,9 +356,10 @@ class BuildSemanticsIT {
         4751 1000:50 /from0
         4751 1000:50 /from-first/f
         755 1000:50 /from-first/sub
+        755 0:0 /priv
         """, sh("copy:1", "find /add /added /contents /glob /linkdir-followed /links /multi '/sp ace' -type f | sort;"
         + " cat /link-followed; stat -c '%F %n' /link-followed; cat /from0; head -1 /from-image-group;"
-        + " stat -c '%a %u:%g %n' /from0 /from-first/f /from-first/sub"));
+        + " stat -c '%a %u:%g %n' /from0 /from-first/f /from-first/sub /priv"));
   }
 
   @Test

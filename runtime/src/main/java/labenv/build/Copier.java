@@ -194,8 +194,11 @@ public final class Copier {
             throw LabenvException.badInput(req.verb() + " " + s.source() + ": destination " + destination
                 + " is a file in the parent image, not a directory");
           }
-          StagingTree.Attrs created = st.isDirectory()
-              ? new StagingTree.Attrs(req.mode() != null ? req.mode() : st.permissions(), owner.uid(), owner.gid())
+          // A destination the directory source creates is made like its parents, 0755 (fsutil's prepareTargetDir
+          // under BuildKit: MkdirAll(dest, 0755) before copying the contents; podman alike), not with the source
+          // directory's mode, which is often the 0700 of a temporary or private directory. --chmod still applies.
+          StagingTree.Attrs created = st.isDirectory() && req.mode() != null
+              ? new StagingTree.Attrs(req.mode(), owner.uid(), owner.gid())
               : owner;
           int dirfd = out.directory(destDir, created, owner);
           try {
