@@ -116,6 +116,19 @@ class BuildSemanticsIT {
   }
 
   @Test
+  void proxyBuildArgsReachRunWithoutAnArgAndStayOutOfImageAndCache() throws Exception {
+    write("Envfile", "FROM bb:1\nRUN echo \"[$http_proxy][$NO_PROXY]\" > /proxy\n");
+    String err = build("proxy:1", "--build-arg", "http_proxy=http://proxy.invalid:3128", "--build-arg",
+        "NO_PROXY=localhost");
+    assertFalse(err.contains("warning"), err);
+    assertEquals("[http://proxy.invalid:3128][localhost]\n", sh("proxy:1", "cat /proxy"));
+    assertFalse(inspect("proxy:1").path("config").path("Env").toString().contains("proxy"));
+    // Docker's predefined proxy ARGs are not part of the cache key (BuildKit drops ProxyEnv from it).
+    String other = build("proxy:2", "--build-arg", "http_proxy=http://other.invalid:8080");
+    assertEquals(1, count(other, "cached"), other);
+  }
+
+  @Test
   void variablesExpandWithDefaultsInEveryInstructionThatTakesThem() throws Exception {
     write("src/f.txt", "hi\n");
     write("Envfile", """

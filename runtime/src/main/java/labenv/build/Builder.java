@@ -167,7 +167,7 @@ public final class Builder {
     }
     List<String> unused = new ArrayList<>();
     for (String k : new TreeMap<>(request.buildArgs()).keySet()) {
-      if (!run.usedBuildArgs.contains(k) && !Predefined.NAMES.contains(k)) {
+      if (!run.usedBuildArgs.contains(k) && !Predefined.NAMES.contains(k) && !Predefined.PROXIES.contains(k)) {
         unused.add(k);
       }
     }
@@ -643,6 +643,13 @@ public final class Builder {
     }
     key.put("env", env);
     key.put("network", network.equals("none") ? "none" : "on");
+    List<String> runEnv = new ArrayList<>(env);
+    for (Map.Entry<String, String> a : new TreeMap<>(run.request.buildArgs()).entrySet()) {
+      if (Predefined.PROXIES.contains(a.getKey()) && !args.containsKey(a.getKey())
+          && !state.env.containsKey(a.getKey())) {
+        runEnv.add(a.getKey() + "=" + a.getValue()); // not in the key: a proxy does not change what RUN makes
+      }
+    }
     String createdBy = r.text();
     return cachedStep(run, state, createdBy, key, () -> {
       Path dir = tempDir(run, "run");
@@ -655,8 +662,8 @@ public final class Builder {
           mounts.add(script.mount(dir));
         }
         try {
-          upper = new RunStep(store, layerCache, dir).run(state, config, argv, env, mounts, !network.equals("none"),
-              tail, dir.resolve("c"));
+          upper = new RunStep(store, layerCache, dir).run(state, config, argv, runEnv, mounts,
+              !network.equals("none"), tail, dir.resolve("c"));
         } catch (RunStep.FailedException e) {
           throw new StepException(run.file + ":" + r.line() + ": RUN failed with exit code " + e.status
               + " (" + abbreviate(r.text()) + ")", null, tail.text());
