@@ -219,9 +219,6 @@ class BuildIT {
 
   @Test
   void ignoreFilesHeredocsAndConfig() throws Exception {
-    // A directory's contents copied to a new directory give it the source's mode (BuildKit's rule): a context
-    // is usually 0755, a JUnit temporary directory 0700.
-    Files.setPosixFilePermissions(ctx, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     write(".dockerignore", "secret*\n");
     write("secret.txt", "do not ship\n");
     write("kept.txt", "kept\n");

@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
 import labenv.LabenvException;
+import labenv.container.ContainerSpec;
 import labenv.container.LayerCache;
 import labenv.container.Rootfs;
 import labenv.image.Descriptor;
@@ -166,7 +167,7 @@ public final class Builder {
     }
     List<String> unused = new ArrayList<>();
     for (String k : new TreeMap<>(request.buildArgs()).keySet()) {
-      if (!run.usedBuildArgs.contains(k) && !Predefined.NAMES.contains(k)) {
+      if (!run.usedBuildArgs.contains(k) && !Predefined.NAMES.contains(k) && !Predefined.PROXIES.contains(k)) {
         unused.add(k);
       }
     }
@@ -228,7 +229,9 @@ public final class Builder {
       return action.get();
     } catch (EnvfileException e) {
       throw e;
-    } catch (RunStep.FailedException e) {
+    } catch (RunStep.FailedException | StepException e) {
+      // A StepException already names file and line and carries the failed RUN's last lines: wrapping it again
+      // printed "Envfile:3: Envfile:3: RUN failed" and lost the lines -q shows.
       throw e;
     } catch (LabenvException e) {
       throw e.kind() == LabenvException.Kind.BAD_INPUT ? EnvfileException.at(run.file, line, e.getMessage())
@@ -531,15 +534,13 @@ public final class Builder {
     dir = java.nio.file.Path.of(dir).normalize().toString();
     state.workdir = dir;
     String absolute = dir;
+    String user = state.user;
+    long epoch = run.request.sourceDateEpoch();
     return cachedStep(run, state, w.text(), Map.of("instruction", "WORKDIR", "path", dir), () -> {
       Path staging = tempDir(run, "workdir");
       try {
-        boolean exists = withView(run, state, view -> Files.isDirectory(confined(view, absolute)));
-        if (exists) {
-          return null;
-        }
-        Files.createDirectories(staging.resolve(absolute.substring(1)));
-        return run.packer.tree(staging);
+        boolean created = withView(run, state, view -> stageWorkdir(view, absolute, user, staging, epoch));
+        return created ? run.packer.tree(staging) : null;
       } catch (IOException e) {
         throw LabenvException.failed("WORKDIR " + absolute + ": " + e.getMessage(), e);
       } finally {
@@ -548,42 +549,40 @@ public final class Builder {
     });
   }
 
-  private static String join(String base, String rel) {
-    return base.endsWith("/") ? base + rel : base + "/" + rel;
-  }
-
-  /** {@code absolute} inside {@code root}, symlinks followed but never out of it (as the container would see it). */
-  static Path confined(Path root, String absolute) {
-    Path p = root;
-    int hops = 0;
-    java.util.Deque<String> parts = new java.util.ArrayDeque<>(List.of(absolute.split("/")));
-    while (!parts.isEmpty()) {
-      String s = parts.poll();
-      if (s.isEmpty() || s.equals(".")) {
-        continue;
+  /**
+   * Stages what {@code WORKDIR dir} adds to the image {@code root}: the directories of its path the image lacks,
+   * 0755 and owned by the stage's USER (BuildKit's "mkdir -p" with the user, fsutil's MkdirAllAndChownNew); the ones
+   * it has, and the symlinks on the way, stay as they are. False when the directory exists (no layer).
+   */
+  private static boolean stageWorkdir(Path root, String dir, String user, Path staging, long epoch) {
+    try (SourceTree image = SourceTree.open(root, IgnoreRules.none(), "the image")) {
+      SourceTree.Resolution r = image.resolve(dir.substring(1).getBytes(StandardCharsets.UTF_8), true, true);
+      if (r.found() == SourceTree.Found.FOUND) {
+        if (r.node().stat().isDirectory()) {
+          return false;
+        }
+        throw LabenvException.badInput("WORKDIR " + dir + ": \"" + r.node().display() + "\" is a file in the image, "
+            + "not a directory");
       }
-      if (s.equals("..")) {
-        p = p.equals(root) ? root : p.getParent();
-        continue;
-      }
-      Path next = p.resolve(s);
-      if (Files.isSymbolicLink(next) && hops++ < 40) {
+      int[] owner = {0, 0};
+      if (user != null && !user.isEmpty()) {
         try {
-          String target = Files.readSymbolicLink(next).toString();
-          List<String> rest = new ArrayList<>(List.of(target.split("/")));
-          rest.addAll(parts);
-          parts = new java.util.ArrayDeque<>(rest);
-          if (target.startsWith("/")) {
-            p = root;
-          }
-          continue;
-        } catch (IOException e) {
-          return next;
+          owner = Copier.resolveChown(user, root);
+        } catch (LabenvException e) {
+          // BuildKit leaves a user the image does not name as root; a RUN as that user fails on its own.
         }
       }
-      p = next;
+      StagingTree.Attrs attrs = new StagingTree.Attrs(0755, owner[0], owner[1]);
+      try (StagingTree out = new StagingTree(staging, image, epoch)) {
+        labenv.linux.Syscalls.close(out.directory(r.components(), attrs, attrs));
+        out.finish();
+      }
+      return true;
     }
-    return p;
+  }
+
+  private static String join(String base, String rel) {
+    return base.endsWith("/") ? base + rel : base + "/" + rel;
   }
 
   private interface ViewAction<T> {
@@ -622,7 +621,8 @@ public final class Builder {
   }
 
   private boolean runStep(Run run, Instruction.Run r, StageState state, Map<String, String> args) {
-    List<String> argv = runArgs(r, state);
+    Script script = script(r);
+    List<String> argv = script != null ? List.of(script.path()) : runArgs(r, state);
     String network = r.network() != null ? r.network() : run.request.network();
     if (!List.of("default", "host", "none").contains(network)) {
       throw LabenvException.badInput("RUN --network=" + network + ": expected default, host or none");
@@ -643,8 +643,18 @@ public final class Builder {
     Map<String, Object> key = new LinkedHashMap<>();
     key.put("instruction", "RUN");
     key.put("args", argv);
+    if (script != null) {
+      key.put("script", script.content());
+    }
     key.put("env", env);
     key.put("network", network.equals("none") ? "none" : "on");
+    List<String> runEnv = new ArrayList<>(env);
+    for (Map.Entry<String, String> a : new TreeMap<>(run.request.buildArgs()).entrySet()) {
+      if (Predefined.PROXIES.contains(a.getKey()) && !args.containsKey(a.getKey())
+          && !state.env.containsKey(a.getKey())) {
+        runEnv.add(a.getKey() + "=" + a.getValue()); // not in the key: a proxy does not change what RUN makes
+      }
+    }
     String createdBy = r.text();
     return cachedStep(run, state, createdBy, key, () -> {
       Path dir = tempDir(run, "run");
@@ -652,8 +662,13 @@ public final class Builder {
       try {
         ImageConfig config = state.config(platform, run.request.sourceDateEpoch());
         Path upper;
+        List<ContainerSpec.Mount> mounts = new ArrayList<>();
+        if (script != null) {
+          mounts.add(script.mount(dir));
+        }
         try {
-          upper = new RunStep(store, layerCache, dir, run.request.sourceDateEpoch()).run(state, config, argv, env,
+          upper = new RunStep(store, layerCache, dir, run.request.sourceDateEpoch()).run(state, config, argv, runEnv,
+              mounts,
               !network.equals("none"), tail, dir.resolve("c"));
         } catch (RunStep.FailedException e) {
           throw new StepException(run.file + ":" + r.line() + ": RUN failed with exit code " + e.status
@@ -668,6 +683,42 @@ public final class Builder {
 
   private static String abbreviate(String s) {
     return s.length() <= 80 ? s : s.substring(0, 77) + "...";
+  }
+
+  /**
+   * A RUN whose whole command is one heredoc starting with "#!": BuildKit writes the body to a file (0755), mounts it
+   * read-only at /dev/pipes/NAME and executes it, so the kernel reads the "#!" line and the script's stdin is not
+   * the script (a command in it that reads stdin would otherwise swallow the rest of the script).
+   */
+  private record Script(String name, String content) {
+    String path() {
+      return "/dev/pipes/" + name;
+    }
+
+    ContainerSpec.Mount mount(Path dir) {
+      Path file = dir.resolve("pipes").resolve(name);
+      try {
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, content, StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+      } catch (IOException e) {
+        throw LabenvException.failed("cannot write the RUN heredoc to " + file + ": " + e.getMessage(), e);
+      }
+      return ContainerSpec.Mount.bind(file.toString(), path(), true);
+    }
+  }
+
+  private static Script script(Instruction.Run r) {
+    if (r.command().isExec() || r.heredocs().size() != 1) {
+      return null;
+    }
+    Instruction.Heredoc h = r.heredocs().get(0);
+    if (!h.content().startsWith("#!") || !r.command().shell().trim().matches("<<-?[\"']?"
+        + java.util.regex.Pattern.quote(h.name()) + "[\"']?")) {
+      return null;
+    }
+    String name = h.name().matches("[A-Za-z0-9_.-]+") && !h.name().matches("\\.+") ? h.name() : "script";
+    return new Script(name, h.content());
   }
 
   /** The argv of a RUN: exec form as is; shell form through SHELL; heredocs as BuildKit runs them. */
@@ -690,17 +741,8 @@ public final class Builder {
     Instruction.Heredoc first = r.heredocs().get(0);
     if (r.heredocs().size() == 1 && c.shell().trim().matches("<<-?[\"']?" + java.util.regex.Pattern.quote(first.name())
         + "[\"']?")) {
-      // The body is the script. A "#!" line names its interpreter, which reads the script from stdin.
-      String body = first.content();
-      if (body.startsWith("#!")) {
-        int nl = body.indexOf('\n');
-        String interpreter = (nl < 0 ? body.substring(2) : body.substring(2, nl)).trim();
-        String delimiter = "LABENV_HEREDOC_" + HexFormat.of().formatHex(Digest.of(body.getBytes(
-            StandardCharsets.UTF_8)).hex().substring(0, 8).getBytes(StandardCharsets.US_ASCII));
-        argv.add(interpreter + " <<'" + delimiter + "'\n" + withNewline(body) + delimiter + "\n");
-      } else {
-        argv.add(body);
-      }
+      // The body is the script, run by the shell (one with "#!" is a Script instead).
+      argv.add(first.content());
       return argv;
     }
     // A command with heredocs: the shell reads the bodies itself, as written.
@@ -749,11 +791,11 @@ public final class Builder {
       if (s != null) {
         StageState other = run.built.get(s.index());
         fromView = view(run, other.layers, other.diffIds);
-        source = new CopySource(fromView.path(), IgnoreRules.none(), "stage " + s.displayName());
+        source = CopySource.stage(fromView.path(), s.displayName());
       } else {
         Image img = resolveImage(run, from, c.line());
         fromView = view(run, img.manifest().layers(), img.diffIds());
-        source = new CopySource(fromView.path(), IgnoreRules.none(), "image " + from);
+        source = CopySource.image(fromView.path(), from);
       }
     } else {
       source = new CopySource(run.context.root(), run.context.ignore(), "the build context");

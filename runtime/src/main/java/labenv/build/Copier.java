@@ -36,9 +36,10 @@ import labenv.tar.TarReader;
  * one source, or a glob that selects more than one, is then an error (Docker's classic builder's rule). Directories
  * the destination path needs that the parent lacks are created 0755 and owned by the --chown owner.
  *
- * <p>Metadata. Owners are the --chown owner, 0:0 by default (never the context's); modes are the sources' unless
- * --chmod gives one (to files and directories alike); every time is the request's source date epoch. So the layer
- * depends only on what {@link #digest} covers.
+ * <p>Metadata. Owners are the --chown owner, else the sources' when the {@link CopySource} keeps them (another
+ * stage or an image), else 0:0 (never the context's); directories created for the destination path are the
+ * --chown owner's or root's. Modes are the sources' unless --chmod gives one (to files and directories alike);
+ * every time is the request's source date epoch. So the layer depends only on what {@link #digest} covers.
  *
  * <p>ADD. A local source that is a tar archive (plain, gzip, bzip2, xz or zstd, recognised by its content as Docker
  * does, not its name) is extracted into the destination directory, keeping the archive's modes and times, and its
@@ -63,8 +64,8 @@ public final class Copier {
   /**
    * The build cache's key for this COPY or ADD: the request (destination, owner, mode, ADD or COPY, source date
    * epoch, sources as written) and, for everything the sources select after globs and ignore rules, its path
-   * relative to the selected source, type, permission bits, size, content sha256 and symlink target. Not times,
-   * not the owners of context files. Files are read as streams.
+   * relative to the selected source, type, permission bits, size, content sha256 and symlink target, and its owner
+   * when the source's owners are kept. Not times, not the owners of context files. Files are read as streams.
    *
    * @param statCacheDir where to keep the sha256 of files by inode, size and times, so that unchanged files are not
    *     read again; null to hash everything
@@ -75,6 +76,9 @@ public final class Copier {
     try (SourceTree tree = SourceTree.open(src.root(), src.ignore(), src.description())) {
       Hasher h = new Hasher();
       h.text("labenv COPY v1");
+      if (src.keepOwners()) {
+        h.text("owners kept"); // and every entry's owner below: a chown in the source stage reruns the COPY
+      }
       h.number(req.add() ? 1 : 0);
       h.number(req.uid() == null ? -1 : req.uid());
       h.number(req.gid() == null ? -1 : req.gid());
@@ -92,7 +96,7 @@ public final class Copier {
             h.text("heredoc");
             h.bytes(s.heredoc());
           } else {
-            hashEntry(tree, s.node(), EMPTY, h, cache);
+            hashEntry(tree, s.node(), EMPTY, h, cache, src.keepOwners());
           }
         }
       }
@@ -104,10 +108,15 @@ public final class Copier {
     }
   }
 
-  private static void hashEntry(SourceTree tree, SourceTree.Node node, byte[] rel, Hasher h, StatCache cache) {
+  private static void hashEntry(SourceTree tree, SourceTree.Node node, byte[] rel, Hasher h, StatCache cache,
+      boolean owners) {
     Stat st = node.stat();
     h.bytes(rel);
     h.number(st.permissions());
+    if (owners) {
+      h.number(st.uid());
+      h.number(st.gid());
+    }
     if (st.isRegular()) {
       h.text("file");
       int fd = tree.openFile(node);
@@ -132,7 +141,7 @@ public final class Copier {
     } else if (st.isDirectory()) {
       h.text("directory");
       for (SourceTree.Node child : tree.children(node)) {
-        hashEntry(tree, child, SourceTree.child(rel, child.name()), h, cache);
+        hashEntry(tree, child, SourceTree.child(rel, child.name()), h, cache, owners);
       }
       h.text("end");
     } else {
@@ -185,13 +194,16 @@ public final class Copier {
             throw LabenvException.badInput(req.verb() + " " + s.source() + ": destination " + destination
                 + " is a file in the parent image, not a directory");
           }
-          StagingTree.Attrs created = st.isDirectory()
-              ? new StagingTree.Attrs(req.mode() != null ? req.mode() : st.permissions(), owner.uid(), owner.gid())
+          // A destination the directory source creates is made like its parents, 0755 (fsutil's prepareTargetDir
+          // under BuildKit: MkdirAll(dest, 0755) before copying the contents; podman alike), not with the source
+          // directory's mode, which is often the 0700 of a temporary or private directory. --chmod still applies.
+          StagingTree.Attrs created = st.isDirectory() && req.mode() != null
+              ? new StagingTree.Attrs(req.mode(), owner.uid(), owner.gid())
               : owner;
           int dirfd = out.directory(destDir, created, owner);
           try {
             if (st.isDirectory()) {
-              copyTree(tree, s.node(), out, dirfd, SourceTree.join(destDir), req);
+              copyTree(tree, s.node(), out, dirfd, SourceTree.join(destDir), req, src.keepOwners());
             } else {
               extract(tree, s, out, dirfd, SourceTree.join(destDir), req);
             }
@@ -217,7 +229,7 @@ public final class Copier {
             out.file(dirfd, path, name, StagingTree.fromBytes(s.heredoc()),
                 new StagingTree.Attrs(req.mode() != null ? req.mode() : 0644, owner.uid(), owner.gid()));
           } else {
-            copyFile(tree, s.node(), out, dirfd, path, name, req);
+            copyFile(tree, s.node(), out, dirfd, path, name, req, src.keepOwners());
           }
         } finally {
           Syscalls.close(dirfd);
@@ -228,7 +240,7 @@ public final class Copier {
   }
 
   private static void copyTree(SourceTree tree, SourceTree.Node dir, StagingTree out, int dirfd, byte[] path,
-      CopyRequest req) {
+      CopyRequest req, boolean keepOwners) {
     for (SourceTree.Node child : tree.children(dir)) {
       Stat st = child.stat();
       byte[] name = child.name();
@@ -242,20 +254,20 @@ public final class Copier {
         }
         StagingTree.Attrs attrs = there != null
             ? new StagingTree.Attrs(there.permissions(), there.uid(), there.gid())
-            : new StagingTree.Attrs(req.mode() != null ? req.mode() : st.permissions(), req.ownerUid(),
-                req.ownerGid());
+            : new StagingTree.Attrs(req.mode() != null ? req.mode() : st.permissions(), uid(st, req, keepOwners),
+                gid(st, req, keepOwners));
         int sub = out.subdirectory(dirfd, childPath, name, attrs);
         try {
-          copyTree(tree, child, out, sub, childPath, req);
+          copyTree(tree, child, out, sub, childPath, req, keepOwners);
         } finally {
           Syscalls.close(sub);
         }
       } else if (st.isRegular()) {
         refuseOverDirectory(out, childPath, child.display());
-        copyFile(tree, child, out, dirfd, childPath, name, req);
+        copyFile(tree, child, out, dirfd, childPath, name, req, keepOwners);
       } else if (st.isSymlink()) {
         out.symlink(dirfd, childPath, name, tree.readlink(child),
-            new StagingTree.Attrs(0777, req.ownerUid(), req.ownerGid()));
+            new StagingTree.Attrs(0777, uid(st, req, keepOwners), gid(st, req, keepOwners)));
       } else {
         throw special(child, tree);
       }
@@ -263,14 +275,24 @@ public final class Copier {
   }
 
   private static void copyFile(SourceTree tree, SourceTree.Node node, StagingTree out, int dirfd, byte[] path,
-      byte[] name, CopyRequest req) {
+      byte[] name, CopyRequest req, boolean keepOwners) {
     int fd = tree.openFile(node);
     try {
       out.file(dirfd, path, name, StagingTree.fromFd(fd, node.display()), new StagingTree.Attrs(
-          req.mode() != null ? req.mode() : node.stat().permissions(), req.ownerUid(), req.ownerGid()));
+          req.mode() != null ? req.mode() : node.stat().permissions(), uid(node.stat(), req, keepOwners),
+          gid(node.stat(), req, keepOwners)));
     } finally {
       Syscalls.close(fd);
     }
+  }
+
+  /** The owner a copied entry gets: --chown's, else the source's when its owners are kept, else root. */
+  private static int uid(Stat st, CopyRequest req, boolean keepOwners) {
+    return req.uid() == null && keepOwners ? st.uid() : req.ownerUid();
+  }
+
+  private static int gid(Stat st, CopyRequest req, boolean keepOwners) {
+    return req.gid() == null && keepOwners ? st.gid() : req.ownerGid();
   }
 
   /** A file over a directory of the parent image would delete the directory; Docker refuses it too. */

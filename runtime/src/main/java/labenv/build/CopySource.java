@@ -10,12 +10,19 @@ import java.util.Objects;
  *
  * @param description what errors say the sources are in, after "in": "the build context", "stage builder",
  *     "image alpine:3.19"
+ * @param keepOwners copies keep the sources' owners when there is no --chown: true for another stage or an image
+ *     (moby#38599, BuildKit and buildah alike), false for the build context, whose owners are the host's
  */
-public record CopySource(Path root, IgnoreRules ignore, String description) {
+public record CopySource(Path root, IgnoreRules ignore, String description, boolean keepOwners) {
   public CopySource {
     Objects.requireNonNull(root);
     Objects.requireNonNull(ignore);
     Objects.requireNonNull(description);
+  }
+
+  /** A source whose owners are not kept (files become 0:0 unless --chown). */
+  public CopySource(Path root, IgnoreRules ignore, String description) {
+    this(root, ignore, description, false);
   }
 
   public static CopySource context(BuildContext context) {
@@ -24,11 +31,11 @@ public record CopySource(Path root, IgnoreRules ignore, String description) {
 
   /** The root file system of the stage {@code name} (COPY --from=name). */
   public static CopySource stage(Path root, String name) {
-    return new CopySource(root, IgnoreRules.none(), "stage " + name);
+    return new CopySource(root, IgnoreRules.none(), "stage " + name, true);
   }
 
   /** The root file system of an image (COPY --from=image). */
   public static CopySource image(Path root, String reference) {
-    return new CopySource(root, IgnoreRules.none(), "image " + reference);
+    return new CopySource(root, IgnoreRules.none(), "image " + reference, true);
   }
 }

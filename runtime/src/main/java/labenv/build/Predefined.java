@@ -15,6 +15,13 @@ final class Predefined {
   static final Set<String> NAMES = Set.of("TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT",
       "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT");
 
+  /**
+   * The proxy ARGs Docker predefines: given with --build-arg, they reach every RUN without an ARG line, stay out of
+   * the image and out of the cache key (BuildKit: llb.WithProxy, and execOp.CacheMap drops ProxyEnv).
+   */
+  static final Set<String> PROXIES = Set.of("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY",
+      "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy");
+
   static Map<String, String> values(Platform p) {
     String variant = p.variant() == null ? "" : p.variant();
     String platform = p.os() + "/" + p.architecture() + (variant.isEmpty() ? "" : "/" + variant);

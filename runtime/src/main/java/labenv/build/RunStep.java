@@ -53,12 +53,12 @@ final class RunStep {
 
   /**
    * Runs {@code args} with {@code env} (the stage's ENV plus the ARGs in scope) as the stage's user in its working
-   * directory; its output goes to {@code output}. Returns the upper directory with the step's changes (noise
+   * directory, with {@code extraMounts} (a heredoc script); its output goes to {@code output}. Returns the upper directory with the step's changes (noise
    * removed) inside {@code dir}, which the caller packs and then removes; throws {@link FailedException} for a
    * non-zero exit (after removing {@code dir}).
    */
-  Path run(StageState state, ImageConfig config, List<String> args, List<String> env, boolean network,
-      OutputStream output, Path dir) {
+  Path run(StageState state, ImageConfig config, List<String> args, List<String> env,
+      List<ContainerSpec.Mount> extraMounts, boolean network, OutputStream output, Path dir) {
     List<Path> lowers = new ArrayList<>();
     for (int i = 0; i < state.layers.size(); i++) {
       lowers.add(layers.layerDir(state.layers.get(i), state.diffIds.get(i)));
@@ -82,6 +82,7 @@ final class RunStep {
           mounts.add(ContainerSpec.Mount.bind(host.toRealPath().toString(), f, true));
         }
       }
+      mounts.addAll(extraMounts);
       RunOptions options = new RunOptions("", args, env, state.workdirOrRoot(), state.user, HOSTNAME, mounts,
           network ? ContainerSpec.Network.HOST : ContainerSpec.Network.NONE, false);
       String id = HexFormat.of().formatHex(random());

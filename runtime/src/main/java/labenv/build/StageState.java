@@ -37,12 +37,13 @@ final class StageState {
   boolean cmdSetHere;
 
   static final List<String> DEFAULT_SHELL = List.of("/bin/sh", "-c");
+  static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
   /** The state of a fresh stage from {@code base} (null: scratch). */
   static StageState from(ImageConfig base) {
     StageState s = new StageState();
     if (base == null) {
-      s.env.put("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+      s.env.put("PATH", DEFAULT_PATH);
       return s;
     }
     ImageConfig.Config c = base.config() != null ? base.config() : ImageConfig.Config.empty();
@@ -54,6 +55,9 @@ final class StageState {
         }
       }
     }
+    // BuildKit (dockerfile2llb: "make sure that PATH is always set") and buildah give a base without PATH the
+    // default one, so that "ENV PATH=/opt/bin:$PATH" and the RUN steps' command lookup work the same.
+    s.env.putIfAbsent("PATH", DEFAULT_PATH);
     s.user = c.user();
     s.workdir = c.workingDir();
     s.cmd = c.cmd();

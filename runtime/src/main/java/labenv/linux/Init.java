@@ -120,6 +120,9 @@ public final class Init {
    * before pivot_root; privileges drop after the last mount and before exec.
    */
   static void setUp(ContainerSpec spec) {
+    // runc's default umask (the spec sets none): what the container creates must not depend on the umask of the
+    // shell that ran labenv, or a RUN step's layer (and the image digest) would.
+    Libc.umask(0022);
     // Nothing we mount may propagate back to the host.
     mount(null, "/", null, Libc.MS_REC | Libc.MS_PRIVATE, null);
     String root = spec.root().path();
