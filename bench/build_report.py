@@ -5,11 +5,12 @@ The other sections are left as they are; a "### Reading these figures" subsectio
 this section is kept across runs (re-read it against the new figures).
 """
 import datetime, json, os, platform, re, subprocess, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from results_section import write_section  # noqa: E402
 
 jd, runs_cold, runs, data_bytes, versions, sde_note, results = sys.argv[1:8]
 data_bytes = int(data_bytes)
 HEADING = "## Builder (issue 4)"
-READING = "### Reading these figures"
 work = os.path.dirname(jd)
 
 
@@ -165,14 +166,4 @@ p("- podman reproducibility: the podman command with `-q --no-cache --timestamp 
 p("")
 section = "\n".join(out)
 
-text = open(results).read() if os.path.exists(results) else ""
-start = text.find(HEADING + "\n")
-if start < 0:
-    text = text.rstrip("\n") + "\n\n" + section
-else:
-    nxt = re.search(r"^## ", text[start + len(HEADING):], re.M)
-    end = start + len(HEADING) + nxt.start() if nxt else len(text)
-    old = text[start:end]
-    keep = old[old.find(READING):].rstrip("\n") + "\n" if READING in old else ""
-    text = text[:start] + section + ("\n" + keep if keep else "") + ("\n" + text[end:] if nxt else "")
-open(results, "w").write(text.rstrip("\n") + "\n")
+write_section(results, HEADING, section)

@@ -22,41 +22,13 @@ runs="${BENCH_RUNS:-40}"
 image=bench/busybox:1
 
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root (podman, crun and the cgroup measurements need it)" >&2; exit 2; }
-# Every compared command runs at the same raised priority (nice -15), so that other work on a shared machine
-# disturbs the figures less. (Not a real-time class: podman's cleanup spins forever under SCHED_FIFO.)
-if [ -z "${BENCH_NICED:-}" ]; then
-  BENCH_NICED=1 exec nice -n -15 "$0" "$@"
-fi
-missing=()
-for p in podman crun hyperfine busybox-static; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "bench: installing ${missing[*]}" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-"$labenv" --version >/dev/null   # builds the jar (and its class-data archives) outside the timings
+. "$top/bench/lib.sh"
+bench_renice "$@"
+bench_require podman crun hyperfine busybox-static
 
-# podman's storage bind-mounts its overlay directory on itself: nothing of an earlier run may stay mounted.
-unmount_work() { awk -v w="$work/" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r | xargs -r -n1 umount -l; }
-unmount_work
-rm -rf "$work"
-mkdir -p "$work"
-json="$work/json"
-mkdir -p "$json"
+bench_fresh_work
 
-# podman as this machine needs it: the hard open-files limit (podman's default asks for more than the
-# machine allows), and cgroupfs (no systemd here). Its own storage under $work: the system's is left alone.
-hard_nofile="$(ulimit -Hn)"
-cat > "$work/containers.conf" <<EOF
-[containers]
-default_ulimits = ["nofile=$hard_nofile:$hard_nofile", "nproc=32768:32768"]
-[engine]
-cgroup_manager = "cgroupfs"
-EOF
-export CONTAINERS_CONF="$work/containers.conf"
-podman=(podman --root "$work/podman/root" --runroot "$work/podman/run")
+bench_podman
 hugetlb_note="already mounted"
 if grep -q ' cgroup2 ' /proc/mounts && grep -q '^hugetlb' /proc/cgroups \
     && ! grep -q ' cgroup .*hugetlb' /proc/mounts; then

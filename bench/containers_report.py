@@ -5,10 +5,11 @@ The other sections are left as they are; a "### Reading these figures" subsectio
 this section is kept across runs (re-read it against the new figures).
 """
 import datetime, json, os, platform, re, statistics, subprocess, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from results_section import write_section  # noqa: E402
 
 jd, runs, vol_kind, hugetlb_note, versions, results = sys.argv[1:7]
 HEADING = "## Containers (issue 3)"
-READING = "### Reading these figures"
 
 
 def sh(cmd):
@@ -96,14 +97,4 @@ p(f"10 GiB ÷ 10 MiB: {big / small:.2f}× (a bind mount does not depend on what 
 p("")
 section = "\n".join(out)
 
-text = open(results).read() if os.path.exists(results) else ""
-start = text.find(HEADING + "\n")
-if start < 0:
-    text = text.rstrip("\n") + "\n\n" + section
-else:
-    nxt = re.search(r"^## ", text[start + len(HEADING):], re.M)
-    end = start + len(HEADING) + nxt.start() if nxt else len(text)
-    old = text[start:end]
-    keep = old[old.find(READING):].rstrip("\n") + "\n" if READING in old else ""
-    text = text[:start] + section + ("\n" + keep if keep else "") + ("\n" + text[end:] if nxt else "")
-open(results, "w").write(text.rstrip("\n") + "\n")
+write_section(results, HEADING, section)
