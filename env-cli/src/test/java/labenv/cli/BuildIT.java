@@ -96,7 +96,8 @@ class BuildIT {
     assertEquals("changed\nhi from /app\nline a\n", run3.out(), run3::toString);
   }
 
-  private static int count(String s, String word) {
+  /** How many times {@code word} occurs in {@code s} (steps the cache answered print "cached"). */
+  static int count(String s, String word) {
     int n = 0;
     for (int i = s.indexOf(word); i >= 0; i = s.indexOf(word, i + 1)) {
       n++;

@@ -71,14 +71,6 @@ class BuildSemanticsIT {
     return new ObjectMapper().readTree(p.out()).path("config");
   }
 
-  private static int count(String s, String word) {
-    int n = 0;
-    for (int i = s.indexOf(word); i >= 0; i = s.indexOf(word, i + 1)) {
-      n++;
-    }
-    return n;
-  }
-
   // ---------------------------------------------------------------- ARG and ENV
 
   @Test
@@ -147,7 +139,7 @@ class BuildSemanticsIT {
     assertFalse(inspect("proxy:1").path("config").path("Env").toString().contains("proxy"));
     // Docker's predefined proxy ARGs are not part of the cache key (BuildKit drops ProxyEnv from it).
     String other = build("proxy:2", "--build-arg", "http_proxy=http://other.invalid:8080");
-    assertEquals(1, count(other, "cached"), other);
+    assertEquals(1, BuildIT.count(other, "cached"), other);
   }
 
   @Test
@@ -473,19 +465,19 @@ class BuildSemanticsIT {
     write("kept.txt", "k\n");
     write("Envfile", "FROM bb:1\nCOPY . /ctx/\nENV MODE=a\nRUN echo $MODE > /mode\n");
     String first = build("cache:1");
-    assertEquals(0, count(first, "cached"), first);
+    assertEquals(0, BuildIT.count(first, "cached"), first);
 
     write("ignored.txt", "2\n");
     String ignored = build("cache:2");
-    assertEquals(2, count(ignored, "cached"), "an ignored file changed: COPY . and RUN stay cached\n" + ignored);
+    assertEquals(2, BuildIT.count(ignored, "cached"), "an ignored file changed: COPY . and RUN stay cached\n" + ignored);
 
     write("Envfile", "FROM bb:1\nCOPY . /ctx/\nENV MODE=b\nRUN echo $MODE > /mode\n");
     String env = build("cache:3");
-    assertEquals(1, count(env, "cached"), "ENV changed: COPY cached, RUN reruns\n" + env);
+    assertEquals(1, BuildIT.count(env, "cached"), "ENV changed: COPY cached, RUN reruns\n" + env);
     assertEquals("b\n", sh("cache:3", "cat /mode"));
 
     String noCache = build("cache:4", "--no-cache");
-    assertEquals(0, count(noCache, "cached"), noCache);
+    assertEquals(0, BuildIT.count(noCache, "cached"), noCache);
     assertEquals(inspect("cache:3").path("rootfs"), inspect("cache:4").path("rootfs"));
   }
 
@@ -520,11 +512,11 @@ class BuildSemanticsIT {
       List<String> messages = p.err().lines().filter(l -> l.startsWith("labenv:")).toList();
       assertEquals(1, messages.size(), what);
       assertTrue(messages.get(0).startsWith("labenv: Envfile:" + b.line() + ": "), what);
-      assertEquals(1, count(messages.get(0), "Envfile:"), what);
+      assertEquals(1, BuildIT.count(messages.get(0), "Envfile:"), what);
       assertTrue(messages.get(0).contains(b.words()), what);
       assertFalse(p.err().contains("Exception") || p.err().contains("\tat "), what);
       if (b.code() == 2) {
-        assertEquals(1, p.err().strip().lines().count(), what);
+        assertEquals(1, p.err().strip().lines().BuildIT.count(), what);
       } else {
         // A failed RUN: with -q its last output lines, then the one message.
         assertTrue(p.err().startsWith("last words\n"), what);
@@ -538,7 +530,7 @@ class BuildSemanticsIT {
     // The step before the failed one stays cached.
     write("Envfile", "FROM bb:1\nRUN echo step one ok > /ok\nRUN cat /ok\n");
     String fixed = build("fixed:1");
-    assertEquals(1, count(fixed, "cached"), fixed);
+    assertEquals(1, BuildIT.count(fixed, "cached"), fixed);
     assertNotEquals("", sh("fixed:1", "cat /ok"));
   }
 }
