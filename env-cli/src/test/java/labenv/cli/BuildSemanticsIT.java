@@ -516,7 +516,7 @@ class BuildSemanticsIT {
       assertTrue(messages.get(0).contains(b.words()), what);
       assertFalse(p.err().contains("Exception") || p.err().contains("\tat "), what);
       if (b.code() == 2) {
-        assertEquals(1, p.err().strip().lines().BuildIT.count(), what);
+        assertEquals(1, p.err().strip().lines().count(), what);
       } else {
         // A failed RUN: with -q its last output lines, then the one message.
         assertTrue(p.err().startsWith("last words\n"), what);
