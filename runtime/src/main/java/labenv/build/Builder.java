@@ -1,7 +1,6 @@
 package labenv.build;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +10,6 @@ import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -384,7 +382,7 @@ public final class Builder {
     } else if (i instanceof Instruction.Expose x) {
       for (String raw : x.ports()) {
         for (String p : Shell.words(raw, vars, esc)) {
-          state.exposedPorts.put(port(p), Map.of());
+          state.exposedPorts.put(ConfigValues.port(p), Map.of());
         }
       }
       state.addEmpty(x.text(), epoch);
@@ -404,14 +402,14 @@ public final class Builder {
       state.stopSignal = sig;
       state.addEmpty(s.text(), epoch);
     } else if (i instanceof Instruction.Healthcheck h) {
-      state.healthcheck = healthcheck(h, state);
+      state.healthcheck = ConfigValues.healthcheck(h);
       state.addEmpty(h.text(), epoch);
     } else if (i instanceof Instruction.Cmd c) {
-      state.cmd = command(c.command(), state);
+      state.cmd = ConfigValues.command(c.command(), state);
       state.cmdSetHere = true;
       state.addEmpty(c.text(), epoch);
     } else if (i instanceof Instruction.Entrypoint e) {
-      state.entrypoint = command(e.command(), state);
+      state.entrypoint = ConfigValues.command(e.command(), state);
       if (!state.cmdSetHere) {
         state.cmd = null; // Docker: an ENTRYPOINT resets the CMD inherited from the base image
       }
@@ -436,57 +434,6 @@ public final class Builder {
       throw new IllegalStateException("ARG is declared, not applied");
     }
     return false;
-  }
-
-  private static String port(String p) {
-    String[] parts = p.split("/", -1);
-    String proto = parts.length > 1 ? parts[1].toLowerCase(Locale.ROOT) : "tcp";
-    if (parts.length > 2 || !parts[0].matches("[0-9]+(-[0-9]+)?") || !List.of("tcp", "udp", "sctp").contains(proto)) {
-      throw LabenvException.badInput("EXPOSE " + p + ": expected PORT[/tcp|udp|sctp]");
-    }
-    return parts[0] + "/" + proto;
-  }
-
-  private static List<String> command(Instruction.Command c, StageState state) {
-    if (c.isExec()) {
-      return c.exec();
-    }
-    List<String> out = new ArrayList<>(state.shellOrDefault());
-    out.add(c.shell());
-    return out;
-  }
-
-  private static Map<String, Object> healthcheck(Instruction.Healthcheck h, StageState state) {
-    Map<String, Object> hc = new LinkedHashMap<>();
-    if (h.command() == null) {
-      hc.put("Test", List.of("NONE"));
-      return hc;
-    }
-    List<String> test = new ArrayList<>();
-    if (h.command().isExec()) {
-      test.add("CMD");
-      test.addAll(h.command().exec());
-    } else {
-      test.add("CMD-SHELL");
-      test.add(h.command().shell());
-    }
-    hc.put("Test", test);
-    if (h.interval() > 0) {
-      hc.put("Interval", h.interval());
-    }
-    if (h.timeout() > 0) {
-      hc.put("Timeout", h.timeout());
-    }
-    if (h.startPeriod() > 0) {
-      hc.put("StartPeriod", h.startPeriod());
-    }
-    if (h.startInterval() > 0) {
-      hc.put("StartInterval", h.startInterval());
-    }
-    if (h.retries() > 0) {
-      hc.put("Retries", h.retries());
-    }
-    return hc;
   }
 
   // ---------------------------------------------------------------- steps that make layers
@@ -621,8 +568,8 @@ public final class Builder {
   }
 
   private boolean runStep(Run run, Instruction.Run r, StageState state, Map<String, String> args) {
-    Script script = script(r);
-    List<String> argv = script != null ? List.of(script.path()) : runArgs(r, state);
+    RunArgv.Script script = RunArgv.script(r);
+    List<String> argv = script != null ? List.of(script.path()) : RunArgv.of(r, state);
     String network = r.network() != null ? r.network() : run.request.network();
     if (!List.of("default", "host", "none").contains(network)) {
       throw LabenvException.badInput("RUN --network=" + network + ": expected default, host or none");
@@ -658,7 +605,7 @@ public final class Builder {
     String createdBy = r.text();
     return cachedStep(run, state, createdBy, key, () -> {
       Path dir = tempDir(run, "run");
-      Tail tail = new Tail(listener.output(), 20);
+      OutputTail tail = new OutputTail(listener.output(), 20);
       try {
         ImageConfig config = state.config(platform, run.request.sourceDateEpoch());
         Path upper;
@@ -683,79 +630,6 @@ public final class Builder {
 
   private static String abbreviate(String s) {
     return s.length() <= 80 ? s : s.substring(0, 77) + "...";
-  }
-
-  /**
-   * A RUN whose whole command is one heredoc starting with "#!": BuildKit writes the body to a file (0755), mounts it
-   * read-only at /dev/pipes/NAME and executes it, so the kernel reads the "#!" line and the script's stdin is not
-   * the script (a command in it that reads stdin would otherwise swallow the rest of the script).
-   */
-  private record Script(String name, String content) {
-    String path() {
-      return "/dev/pipes/" + name;
-    }
-
-    ContainerSpec.Mount mount(Path dir) {
-      Path file = dir.resolve("pipes").resolve(name);
-      try {
-        Files.createDirectories(file.getParent());
-        Files.writeString(file, content, StandardCharsets.UTF_8);
-        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-      } catch (IOException e) {
-        throw LabenvException.failed("cannot write the RUN heredoc to " + file + ": " + e.getMessage(), e);
-      }
-      return ContainerSpec.Mount.bind(file.toString(), path(), true);
-    }
-  }
-
-  private static Script script(Instruction.Run r) {
-    if (r.command().isExec() || r.heredocs().size() != 1) {
-      return null;
-    }
-    Instruction.Heredoc h = r.heredocs().get(0);
-    if (!h.content().startsWith("#!") || !r.command().shell().trim().matches("<<-?[\"']?"
-        + java.util.regex.Pattern.quote(h.name()) + "[\"']?")) {
-      return null;
-    }
-    String name = h.name().matches("[A-Za-z0-9_.-]+") && !h.name().matches("\\.+") ? h.name() : "script";
-    return new Script(name, h.content());
-  }
-
-  /** The argv of a RUN: exec form as is; shell form through SHELL; heredocs as BuildKit runs them. */
-  private static List<String> runArgs(Instruction.Run r, StageState state) {
-    Instruction.Command c = r.command();
-    if (c.isExec()) {
-      if (!r.heredocs().isEmpty()) {
-        throw LabenvException.badInput("RUN in exec form cannot take a heredoc");
-      }
-      if (c.exec().isEmpty()) {
-        throw LabenvException.badInput("RUN needs a command");
-      }
-      return c.exec();
-    }
-    List<String> argv = new ArrayList<>(state.shellOrDefault());
-    if (r.heredocs().isEmpty()) {
-      argv.add(c.shell());
-      return argv;
-    }
-    Instruction.Heredoc first = r.heredocs().get(0);
-    if (r.heredocs().size() == 1 && c.shell().trim().matches("<<-?[\"']?" + java.util.regex.Pattern.quote(first.name())
-        + "[\"']?")) {
-      // The body is the script, run by the shell (one with "#!" is a Script instead).
-      argv.add(first.content());
-      return argv;
-    }
-    // A command with heredocs: the shell reads the bodies itself, as written.
-    StringBuilder script = new StringBuilder(c.shell()).append('\n');
-    for (Instruction.Heredoc h : r.heredocs()) {
-      script.append(withNewline(h.content())).append(h.name()).append('\n');
-    }
-    argv.add(script.toString());
-    return argv;
-  }
-
-  private static String withNewline(String s) {
-    return s.isEmpty() || s.endsWith("\n") ? s : s + "\n";
   }
 
   private boolean copy(Run run, Instruction.Copy c, StageState state, Function<String, String> vars) {
@@ -878,60 +752,5 @@ public final class Builder {
     byte[] b = new byte[n];
     new java.security.SecureRandom().nextBytes(b);
     return b;
-  }
-
-  /** Keeps the last {@code lines} lines written through it, for the message of a failed RUN. */
-  static final class Tail extends OutputStream {
-    private final OutputStream out;
-    private final int lines;
-    private final java.util.ArrayDeque<String> kept = new java.util.ArrayDeque<>();
-    private final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
-
-    Tail(OutputStream out, int lines) {
-      this.out = out;
-      this.lines = lines;
-    }
-
-    @Override
-    public synchronized void write(int b) throws IOException {
-      out.write(b);
-      take(b);
-    }
-
-    @Override
-    public synchronized void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
-      for (int i = off; i < off + len; i++) {
-        take(b[i]);
-      }
-    }
-
-    private void take(int b) {
-      if (b == '\n') {
-        push();
-      } else if (line.size() < 4096) {
-        line.write(b);
-      }
-    }
-
-    private void push() {
-      kept.add(line.toString(StandardCharsets.UTF_8));
-      line.reset();
-      while (kept.size() > lines) {
-        kept.poll();
-      }
-    }
-
-    @Override
-    public void flush() throws IOException {
-      out.flush();
-    }
-
-    synchronized String text() {
-      if (line.size() > 0) {
-        push();
-      }
-      return String.join("\n", kept);
-    }
   }
 }
