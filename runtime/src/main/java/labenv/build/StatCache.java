@@ -35,7 +35,7 @@ import labenv.store.AtomicFile;
  * ignored and replaced. Entries unused for {@link #MAX_AGE_DAYS} days, and the oldest beyond {@link #MAX_ENTRIES},
  * are dropped when it is written.
  */
-final class StatCache {
+public final class StatCache {
   static final String FILE_NAME = "copy-stat-cache";
   private static final int MAGIC = 0x4c425343; // "LBSC"
   private static final int VERSION = 1;
@@ -45,7 +45,7 @@ final class StatCache {
   private static final long RACY_NANOS = 1_000_000_000L;
 
   /** What identifies a file's content on this host. */
-  record Key(int devMajor, int devMinor, long ino, long size, long mtimeSec, int mtimeNsec, long ctimeSec,
+  public record Key(int devMajor, int devMinor, long ino, long size, long mtimeSec, int mtimeNsec, long ctimeSec,
       int ctimeNsec) {
     long ctimeNanos() {
       return ctimeSec * 1_000_000_000L + ctimeNsec;
@@ -74,7 +74,12 @@ final class StatCache {
 
   /** The cache kept in {@code dir} (created if missing); empty when there is none or it is corrupt. */
   static StatCache load(Path dir) {
-    Path file = dir.resolve(FILE_NAME);
+    return load(dir, FILE_NAME);
+  }
+
+  /** The cache in {@code dir/fileName} (used by labenv.dataset too); empty when there is none or it is corrupt. */
+  public static StatCache load(Path dir, String fileName) {
+    Path file = dir.resolve(fileName);
     Map<Key, Entry> entries = new HashMap<>();
     try {
       entries = read(Files.readAllBytes(file));
@@ -117,7 +122,7 @@ final class StatCache {
   }
 
   /** The remembered sha256 for {@code key}, or null. */
-  byte[] get(Key key) {
+  public byte[] get(Key key) {
     Entry e = entries.get(key);
     if (e == null) {
       return null;
@@ -133,7 +138,7 @@ final class StatCache {
    * Remembers {@code sha256} for a file whose key was {@code before} when the read started at
    * {@code readStartNanos} (wall clock) and {@code after} when it ended.
    */
-  void put(Key before, Key after, long readStartNanos, byte[] sha256) {
+  public void put(Key before, Key after, long readStartNanos, byte[] sha256) {
     if (!before.equals(after) || before.ctimeNanos() > readStartNanos - RACY_NANOS) {
       return;
     }
@@ -146,7 +151,7 @@ final class StatCache {
   }
 
   /** Writes the cache back if it changed. Failing to write it is not an error: the next build hashes again. */
-  void save() {
+  public void save() {
     if (!dirty) {
       return;
     }
@@ -194,7 +199,7 @@ final class StatCache {
   }
 
   /** The key of the open file {@code fd} (statx on the fd itself). */
-  static Key keyOf(int fd) {
+  public static Key keyOf(int fd) {
     byte[] buf = new byte[256];
     try {
       Libc.statx(fd, Syscalls.cstr(""), Libc.AT_EMPTY_PATH, Libc.STATX_BASIC_STATS, buf);

@@ -72,7 +72,7 @@ public final class ImageStore {
     Map<Digest, Descriptor> byDigest = new LinkedHashMap<>();
     Map<Digest, List<String>> names = new LinkedHashMap<>();
     for (Descriptor d : store.index().manifests()) {
-      if (!References.hasChildren(d)) {
+      if (!isImage(d)) {
         continue;
       }
       String name = d.annotation(REF_NAME);
@@ -129,7 +129,23 @@ public final class ImageStore {
   /** Which index.json entries a reference names, and the digest they share. */
   private record Match(Digest digest, Predicate<Descriptor> entries) {}
 
-  private Match match(ImageIndex index, String ref) {
+  /**
+   * True for an index.json entry that is an image: a manifest or index without an artifactType. Artifacts (the
+   * datasets of labenv.dataset) share index.json and may share names with images, but are never resolved, listed,
+   * retagged or removed as images. (Added for datasets, issue 5.)
+   */
+  public static boolean isImage(Descriptor d) {
+    return References.hasChildren(d) && (d.artifactType() == null || d.artifactType().isEmpty());
+  }
+
+  private Match match(ImageIndex all, String ref) {
+    ImageIndex index = new ImageIndex(all.schemaVersion(), all.mediaType(), all.artifactType(),
+        all.manifests().stream().filter(ImageStore::isImage).toList(), all.subject(), all.annotations());
+    Match m = matchImages(index, ref);
+    return new Match(m.digest(), d -> isImage(d) && m.entries().test(d));
+  }
+
+  private Match matchImages(ImageIndex index, String ref) {
     Matcher full = FULL_DIGEST.matcher(ref);
     if (full.matches()) {
       Digest digest = new Digest("sha256", full.group(1));
@@ -316,7 +332,8 @@ public final class ImageStore {
         List<Descriptor> out = new ArrayList<>();
         boolean placed = false;
         for (Descriptor d : index.manifests()) {
-          if (sameName(d, ref)) {
+          // A name moves only between entries of one kind: tagging an image never takes a dataset's name.
+          if (sameName(d, ref) && java.util.Objects.equals(emptyToNull(d.artifactType()), emptyToNull(entry.artifactType()))) {
             if (!placed) {
               out.add(entry);
               placed = true;
@@ -334,6 +351,10 @@ public final class ImageStore {
     } finally {
       gc.close();
     }
+  }
+
+  private static String emptyToNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
   }
 
   /**

@@ -1,0 +1,804 @@
+package labenv.dataset;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import labenv.LabenvException;
+import labenv.Progress;
+import labenv.build.StatCache;
+import labenv.image.Descriptor;
+import labenv.image.Digest;
+import labenv.image.ImageIndex;
+import labenv.image.Json;
+import labenv.image.Manifest;
+import labenv.image.MediaTypes;
+import labenv.layer.LayerApplier;
+import labenv.linux.Libc;
+import labenv.linux.Syscalls;
+import labenv.store.AtomicFile;
+import labenv.store.BlobWriter;
+import labenv.store.ContentStore;
+import labenv.store.DigestMismatchException;
+import labenv.store.ImageStore;
+import labenv.store.StoreLock;
+
+/**
+ * Datasets over a {@link ContentStore}: versions are OCI artifacts ({@link DatasetFormat}) named in
+ * index.json beside images (the ref.name annotation {@code NAME:TAG}, told apart from images by
+ * their artifactType), their chunks are blobs shared by every version and dataset.
+ *
+ * <p>Besides the blobs, under {@code <store>/datasets/}:
+ * <ul>
+ *   <li>{@code versions/<hex>.json}: when and from where a version was first added here. Kept out of
+ *       the manifest so the digest depends on content only.
+ *   <li>{@code trees/<hex>/root}: the version assembled as read-only files, for bind mounts; built on
+ *       first use by {@link #tree}, removed by {@link #prune} once the version has no name and no
+ *       container uses it.
+ *   <li>{@code statcache/}: file identity (device, inode, size, mtime, ctime) to content digest, and
+ *       content digest to chunks, so re-adding an unchanged directory reads nothing.
+ * </ul>
+ * Writers hold the store's gc lock shared (blobs first, then the name); prune holds it exclusively.
+ */
+public final class DatasetStore {
+  public static final String DIR = "datasets";
+  private static final Pattern FULL_DIGEST = Pattern.compile("(?:sha256:)?([a-f0-9]{64})");
+  private static final Pattern PREFIX = Pattern.compile("(?:sha256:)?([a-f0-9]{4,63})");
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final ContentStore store;
+  private final Path versionsDir;
+  private final Path treesDir;
+  private final Path statDir;
+
+  public DatasetStore(ContentStore store) {
+    this.store = store;
+    Path dir = store.root().resolve(DIR);
+    this.versionsDir = dir.resolve("versions");
+    this.treesDir = dir.resolve("trees");
+    this.statDir = dir.resolve("statcache");
+  }
+
+  public ContentStore content() {
+    return store;
+  }
+
+  /** When and from where a version was first added to this store. */
+  record VersionRecord(String created, String source, long files, long bytes) {}
+
+  // ---------------------------------------------------------------- add
+
+  /**
+   * Adds the file or directory {@code source} as a version of dataset {@code ref} ({@code NAME} or
+   * {@code NAME:TAG}; without a tag, the first 12 hex digits of the version's digest), and moves
+   * {@code NAME:latest} to it. Unchanged files the stat cache knows are not read, unless
+   * {@code rehash}. Bad input (nothing stored) for an invalid name, a missing source, or unreadable,
+   * special or escaping entries (all named). If the disk fills up, no name and no record is left
+   * and the message says how much room the source needs.
+   */
+  public AddResult add(String ref, Path source, boolean rehash, Progress progress) {
+    DatasetName name = DatasetName.parse(ref, null);
+    List<SourceScan.Entry> entries = SourceScan.scan(source);
+    long total = entries.stream().mapToLong(SourceScan.Entry::size).sum();
+    Path versionRecord = null;
+    try (StoreLock gc = store.lockShared()) {
+      Adder adder = new Adder(rehash, progress);
+      progress.start("add " + name.name(), total);
+      List<DatasetFile> files = new ArrayList<>();
+      try {
+        for (SourceScan.Entry e : entries) {
+          files.add(switch (e.type()) {
+            case DIR -> DatasetFile.dir(e.rel(), e.mode());
+            case SYMLINK -> DatasetFile.symlink(e.rel(), e.target());
+            case FILE -> adder.file(e);
+          });
+        }
+      } finally {
+        progress.done();
+      }
+      DatasetConfig config = new DatasetConfig(DatasetConfig.Chunking.standard(), files);
+      Descriptor configDescriptor = store.put(DatasetFormat.CONFIG_MEDIA_TYPE, Json.canonical(config));
+      if (adder.layers.isEmpty()) {
+        store.put(MediaTypes.OCI_EMPTY, DatasetFormat.EMPTY_BYTES);
+      }
+      Manifest manifest = DatasetFormat.manifest(configDescriptor, adder.layers);
+      Descriptor stored = store.put(MediaTypes.OCI_MANIFEST, Json.canonical(manifest));
+      Descriptor version = new Descriptor(MediaTypes.OCI_MANIFEST, stored.digest(), stored.size(), null, null, null,
+          DatasetFormat.ARTIFACT_TYPE);
+      Path recordFile = versionsDir.resolve(version.digest().hex() + ".json");
+      boolean newVersion = !Files.exists(recordFile);
+      if (newVersion) {
+        Files.createDirectories(versionsDir);
+        AtomicFile.write(recordFile, Json.canonical(new VersionRecord(Instant.now().toString(),
+            source.toAbsolutePath().normalize().toString(), config.fileCount(), config.bytes())));
+        versionRecord = recordFile;
+      }
+      DatasetName named = name.tag() != null ? name : name.withTag(version.digest().shortHex());
+      publish(named, version);
+      if (!named.tag().equals(DatasetName.LATEST)) {
+        publish(named.withTag(DatasetName.LATEST), version);
+      }
+      versionRecord = null;
+      adder.cache.save();
+      return new AddResult(named, version, config.fileCount(), config.bytes(), adder.hashed, adder.stored,
+          adder.chunksStored, newVersion);
+    } catch (IOException | LabenvException e) {
+      String message = e.getMessage() == null ? "" : e.getMessage();
+      if (message.contains("No space left on device")) {
+        throw LabenvException.failed("out of disk space in " + store.root() + " while adding " + source + ": it needs up"
+            + " to " + total + " bytes (the source's size, less what is already stored), " + usable() + " bytes are"
+            + " free; nothing was added (free some space, or run labenv prune)", e);
+      }
+      if (e instanceof LabenvException le) {
+        throw le;
+      }
+      throw LabenvException.failed("cannot add " + source + ": " + message, e);
+    } finally {
+      if (versionRecord != null) {
+        try {
+          Files.deleteIfExists(versionRecord);
+        } catch (IOException ignored) {
+          // a record without a name is removed by prune
+        }
+      }
+    }
+  }
+
+  private long usable() {
+    try {
+      return Files.getFileStore(store.root()).getUsableSpace();
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  /** One add: the chunks stored and seen, the caches, the counts. */
+  private final class Adder {
+    final boolean rehash;
+    final Progress progress;
+    final StatCache cache = StatCache.load(statDir, "file-stat-cache");
+    final ChunkLists chunkLists = new ChunkLists(statDir.resolve("chunks"));
+    final Chunker chunker = Chunker.standard();
+    final Set<Digest> seen = new HashSet<>();
+    final List<Descriptor> layers = new ArrayList<>();
+    long hashed;
+    long stored;
+    int chunksStored;
+
+    Adder(boolean rehash, Progress progress) {
+      this.rehash = rehash;
+      this.progress = progress;
+    }
+
+    DatasetFile file(SourceScan.Entry e) throws IOException {
+      int fd = Syscalls.openat(Libc.AT_FDCWD, Syscalls.cstr(e.path().toString()), Libc.O_RDONLY | Libc.O_NOFOLLOW, 0);
+      try {
+        StatCache.Key before = StatCache.keyOf(fd);
+        byte[] sha = rehash ? null : cache.get(before);
+        List<Chunk> chunks = sha == null ? null : chunkLists.get(sha, before.size());
+        if (chunks != null && chunks.stream().allMatch(c -> seen.contains(c.digest()) || store.has(c.digest()))) {
+          chunks.forEach(this::use);
+          progress.advance(before.size());
+          return DatasetFile.file(e.rel(), e.mode(), before.size(), Digest.sha256(sha), chunks);
+        }
+        long start = System.currentTimeMillis() * 1_000_000L;
+        MessageDigest whole = Digest.newSha256();
+        List<Chunk> out = new ArrayList<>();
+        long[] read = {0};
+        try (FileChannel ch = FileChannel.open(Path.of("/proc/self/fd/" + fd), StandardOpenOption.READ);
+             InputStream in = Channels.newInputStream(ch)) {
+          chunker.split(in, (buf, off, len) -> {
+            whole.update(buf, off, len);
+            MessageDigest md = Digest.newSha256();
+            md.update(buf, off, len);
+            Chunk c = new Chunk(Digest.sha256(md.digest()), len);
+            out.add(c);
+            if (use(c) && !store.has(c.digest())) {
+              try (BlobWriter w = store.writer()) {
+                w.write(buf, off, len);
+                w.commit(c.digest(), len);
+              }
+              stored += len;
+              chunksStored++;
+            }
+            read[0] += len;
+            progress.advance(len);
+          });
+        } catch (IOException ex) {
+          throw LabenvException.failed("cannot read " + e.path() + ": " + ex.getMessage(), ex);
+        }
+        hashed += read[0];
+        StatCache.Key after = StatCache.keyOf(fd);
+        if (read[0] != before.size() || !after.equals(before)) {
+          throw LabenvException.failed(e.path() + " changed while it was being added; add it again once it is"
+              + " no longer being written");
+        }
+        byte[] digest = whole.digest();
+        cache.put(before, after, start, digest);
+        chunkLists.put(digest, read[0], out);
+        return DatasetFile.file(e.rel(), e.mode(), read[0], Digest.sha256(digest), out);
+      } finally {
+        Syscalls.close(fd);
+      }
+    }
+
+    /** Counts a chunk into the version; true the first time the version uses it. */
+    boolean use(Chunk c) {
+      if (!seen.add(c.digest())) {
+        return false;
+      }
+      layers.add(Descriptor.of(DatasetFormat.CHUNK_MEDIA_TYPE, c.digest(), c.size()));
+      return true;
+    }
+  }
+
+  /** Points {@code name} at {@code version}; only a dataset's entry of that name is replaced, never an image's. */
+  private void publish(DatasetName name, Descriptor version) {
+    Descriptor entry = new Descriptor(MediaTypes.OCI_MANIFEST, version.digest(), version.size(), null,
+        Map.of(ImageStore.REF_NAME, name.toString()), null, DatasetFormat.ARTIFACT_TYPE);
+    try (StoreLock gc = store.lockShared()) {
+      if (!store.has(version.digest())) {
+        throw LabenvException.failed("cannot name dataset version " + version.digest() + ": it is not in the store");
+      }
+      store.updateIndex(index -> {
+        List<Descriptor> out = new ArrayList<>();
+        boolean placed = false;
+        for (Descriptor d : index.manifests()) {
+          if (DatasetFormat.isDataset(d) && name.toString().equals(d.annotation(ImageStore.REF_NAME))) {
+            if (!placed) {
+              out.add(entry);
+              placed = true;
+            }
+          } else {
+            out.add(d);
+          }
+        }
+        if (!placed) {
+          out.add(entry);
+        }
+        return new ImageIndex(2, index.mediaType() == null ? MediaTypes.OCI_INDEX : index.mediaType(),
+            index.artifactType(), out, index.subject(), index.annotations());
+      });
+    }
+  }
+
+  // ---------------------------------------------------------------- names
+
+  /** Every dataset version with its names, in index.json order. Takes no lock. */
+  public List<DatasetVersion> versions() {
+    Map<Digest, Descriptor> byDigest = new LinkedHashMap<>();
+    Map<Digest, List<DatasetName>> names = new HashMap<>();
+    for (Descriptor d : store.index().manifests()) {
+      if (!DatasetFormat.isDataset(d)) {
+        continue;
+      }
+      byDigest.putIfAbsent(d.digest(), withoutName(d));
+      List<DatasetName> n = names.computeIfAbsent(d.digest(), k -> new ArrayList<>());
+      String ref = d.annotation(ImageStore.REF_NAME);
+      if (ref != null) {
+        try {
+          n.add(DatasetName.parse(ref, null));
+        } catch (LabenvException e) {
+          // a name that is not valid (an edited index.json) is not shown; fsck reports the store
+        }
+      }
+    }
+    List<DatasetVersion> out = new ArrayList<>();
+    byDigest.forEach((digest, d) -> out.add(new DatasetVersion(d, names.get(digest))));
+    return out;
+  }
+
+  /** One row per name, sorted by name then tag. */
+  public List<DatasetSummary> list() {
+    List<DatasetSummary> out = new ArrayList<>();
+    for (DatasetVersion v : versions()) {
+      VersionRecord r = record(v);
+      Instant created = r == null || r.created() == null ? null : Instant.parse(r.created());
+      for (DatasetName n : v.names()) {
+        out.add(new DatasetSummary(n, v.digest(), created, r == null ? -1 : r.files(), r == null ? -1 : r.bytes()));
+      }
+    }
+    out.sort(java.util.Comparator.comparing((DatasetSummary s) -> s.name().name()).thenComparing(s -> s.name().tag()));
+    return out;
+  }
+
+  private VersionRecord record(DatasetVersion v) {
+    Path file = versionsDir.resolve(v.digest().hex() + ".json");
+    try {
+      return Json.parse(Files.readAllBytes(file), VersionRecord.class, file.toString());
+    } catch (IOException | LabenvException e) {
+      // Loaded, not added here (or the record is damaged): the sizes come from the config.
+      try {
+        DatasetConfig c = config(v.manifest());
+        return new VersionRecord(null, null, c.fileCount(), c.bytes());
+      } catch (LabenvException e2) {
+        return null;
+      }
+    }
+  }
+
+  /**
+   * The version {@code ref} names: {@code NAME[:TAG]} (tag defaulting to latest), a digest
+   * ({@code sha256:…} or 64 hex digits), or a unique prefix of at least 4 hex digits of one. Names
+   * are tried first. Never an image: images and datasets may share a name.
+   */
+  public DatasetVersion resolve(String ref) {
+    List<DatasetVersion> all = versions();
+    Matcher full = FULL_DIGEST.matcher(ref);
+    if (full.matches()) {
+      for (DatasetVersion v : all) {
+        if (v.digest().hex().equals(full.group(1))) {
+          return v;
+        }
+      }
+      throw new DatasetNotFoundException(ref);
+    }
+    LabenvException invalid = null;
+    try {
+      DatasetName name = DatasetName.parse(ref, DatasetName.LATEST);
+      for (DatasetVersion v : all) {
+        if (v.names().contains(name)) {
+          return v;
+        }
+      }
+    } catch (LabenvException e) {
+      invalid = e;
+    }
+    Matcher prefix = PREFIX.matcher(ref);
+    if (prefix.matches()) {
+      List<DatasetVersion> found = all.stream().filter(v -> v.digest().hex().startsWith(prefix.group(1))).toList();
+      if (found.size() == 1) {
+        return found.get(0);
+      }
+      if (found.size() > 1) {
+        throw LabenvException.badInput("dataset \"" + ref + "\" is ambiguous: " + found.size()
+            + " versions start with it; give more digits");
+      }
+    }
+    if (invalid != null) {
+      throw invalid;
+    }
+    throw new DatasetNotFoundException(ref);
+  }
+
+  /** Names the version {@code src} resolves to {@code dst} ({@code NAME[:TAG]}, tag defaulting to latest). */
+  public DatasetName tag(String src, String dst) {
+    DatasetName name = DatasetName.parse(dst, DatasetName.LATEST);
+    publish(name, resolve(src).manifest());
+    return name;
+  }
+
+  /**
+   * Removes a name ({@code NAME[:TAG]}, tag defaulting to latest); a digest or digest prefix
+   * removes every name of that version. Chunks stay until {@code prune}. Returns the names removed.
+   */
+  public List<DatasetName> remove(String ref) {
+    DatasetVersion v = resolve(ref);
+    DatasetName asName = isNameRef(ref) ? DatasetName.parse(ref, DatasetName.LATEST) : null;
+    List<DatasetName> doomed = asName != null && v.names().contains(asName) ? List.of(asName) : v.names();
+    Set<String> refs = new HashSet<>();
+    doomed.forEach(n -> refs.add(n.toString()));
+    store.updateIndex(index -> new ImageIndex(index.schemaVersion(), index.mediaType(), index.artifactType(),
+        index.manifests().stream().filter(d -> !(DatasetFormat.isDataset(d) && d.digest().equals(v.digest())
+            && refs.contains(d.annotation(ImageStore.REF_NAME)))).toList(), index.subject(), index.annotations()));
+    return doomed;
+  }
+
+  private static boolean isNameRef(String ref) {
+    try {
+      DatasetName.parse(ref, DatasetName.LATEST);
+      return true;
+    } catch (LabenvException e) {
+      return false;
+    }
+  }
+
+  private static Descriptor withoutName(Descriptor d) {
+    return new Descriptor(d.mediaType(), d.digest(), d.size(), null, null, null, d.artifactType());
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /** The version's manifest, read and verified. */
+  public Manifest manifest(Descriptor version) {
+    String what = "dataset version " + version.digest();
+    Manifest m = Json.parse(store.read(version, ContentStore.MAX_JSON_BYTES), Manifest.class, what);
+    if (!DatasetFormat.ARTIFACT_TYPE.equals(m.artifactType()) || m.config() == null
+        || !DatasetFormat.CONFIG_MEDIA_TYPE.equals(m.config().mediaType())) {
+      throw LabenvException.badInput(what + ": not a dataset manifest (artifactType \"" + m.artifactType() + "\")");
+    }
+    return m;
+  }
+
+  /** The version's files, read, verified and checked ({@link DatasetFormat#check}). */
+  public DatasetConfig config(Descriptor version) {
+    Manifest m = manifest(version);
+    String what = "dataset version " + version.digest() + ": config " + m.config().digest();
+    DatasetConfig config;
+    try (InputStream in = store.open(m.config())) {
+      config = Json.mapper().readValue(in, DatasetConfig.class);
+    } catch (LabenvException e) {
+      throw e;
+    } catch (IOException e) {
+      throw LabenvException.badInput(what + ": " + e.getMessage().lines().findFirst().orElse(""));
+    }
+    DatasetFormat.check(config, what);
+    return config;
+  }
+
+  /** {@code dataset show}: files, names, provenance and the disk cost of the version {@code ref} names. */
+  public DatasetDetails show(String ref) {
+    DatasetVersion v = resolve(ref);
+    DatasetConfig config = config(v.manifest());
+    VersionRecord r = record(v);
+    return new DatasetDetails(v, r == null || r.created() == null ? null : Instant.parse(r.created()),
+        r == null ? null : r.source(), config, cost(v, config));
+  }
+
+  private DiskCost cost(DatasetVersion v, DatasetConfig config) {
+    Set<Digest> others = new HashSet<>();
+    for (DatasetVersion o : versions()) {
+      if (!o.digest().equals(v.digest())) {
+        try {
+          Manifest m = manifest(o.manifest());
+          m.layers().forEach(l -> others.add(l.digest()));
+          others.add(m.config().digest());
+        } catch (LabenvException e) {
+          // a damaged version shares nothing we can count; verify says what is wrong with it
+        }
+      }
+    }
+    Manifest m = manifest(v.manifest());
+    long unique = v.manifest().size();
+    long shared = 0;
+    List<Descriptor> blobs = new ArrayList<>(m.layers());
+    blobs.add(m.config());
+    for (Descriptor d : blobs) {
+      if (others.contains(d.digest())) {
+        shared += d.size();
+      } else {
+        unique += d.size();
+      }
+    }
+    Path root = treeRoot(v.digest());
+    return new DiskCost(unique, shared, Files.isDirectory(root) ? config.bytes() : -1);
+  }
+
+  // ---------------------------------------------------------------- verify
+
+  /**
+   * Re-hashes every chunk of the version {@code ref} names (every version when null), and every
+   * file of its assembled tree, against its manifest. Damaged or missing chunks are listed with
+   * the files they belong to. Reports; does not throw for damage it finds.
+   */
+  public VerifyReport verify(String ref) {
+    List<DatasetVersion> versions = ref == null ? versions() : List.of(resolve(ref));
+    Map<Digest, Boolean> checked = new HashMap<>();
+    List<VerifyReport.Check> out = new ArrayList<>();
+    try (StoreLock gc = store.lockShared()) {
+      for (DatasetVersion v : versions) {
+        out.add(verify(v, checked));
+      }
+    }
+    return new VerifyReport(out);
+  }
+
+  private VerifyReport.Check verify(DatasetVersion v, Map<Digest, Boolean> checked) {
+    DatasetConfig config;
+    Manifest m;
+    try {
+      m = manifest(v.manifest());
+      config = config(v.manifest());
+    } catch (LabenvException e) {
+      return new VerifyReport.Check(v, 0, List.of(), List.of(), false, List.of(), e.getMessage());
+    }
+    List<Digest> bad = new ArrayList<>();
+    for (Descriptor layer : m.layers()) {
+      boolean ok = checked.computeIfAbsent(layer.digest(), d -> intact(layer));
+      if (!ok) {
+        bad.add(layer.digest());
+      }
+    }
+    Set<Digest> badSet = new HashSet<>(bad);
+    Set<String> damaged = new LinkedHashSet<>();
+    for (DatasetFile f : config.files()) {
+      if (f.isFile() && f.chunks().stream().anyMatch(c -> badSet.contains(c.digest()))) {
+        damaged.add(f.path());
+      }
+    }
+    String problem = null;
+    Set<Digest> listed = new HashSet<>();
+    m.layers().forEach(l -> listed.add(l.digest()));
+    for (DatasetFile f : config.files()) {
+      if (f.isFile() && f.chunks().stream().anyMatch(c -> !listed.contains(c.digest()))) {
+        problem = "file " + f.path() + " uses a chunk its manifest does not list";
+        break;
+      }
+    }
+    Path root = treeRoot(v.digest());
+    List<String> badTree = new ArrayList<>();
+    boolean assembled = Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS);
+    if (assembled) {
+      for (DatasetFile f : config.files()) {
+        if (!treeEntryIntact(root, f)) {
+          badTree.add(f.path());
+        }
+      }
+    }
+    return new VerifyReport.Check(v, m.layers().size(), bad, List.copyOf(damaged), assembled, badTree, problem);
+  }
+
+  /** True when the blob is there, of its size, and hashes to its digest. */
+  private boolean intact(Descriptor d) {
+    try (InputStream in = store.open(d)) {
+      in.transferTo(OutputStream.nullOutputStream());
+      return true;
+    } catch (LabenvException | IOException e) {
+      return false;
+    }
+  }
+
+  private boolean treeEntryIntact(Path root, DatasetFile f) {
+    Path p = root.resolve(f.path());
+    try {
+      return switch (f.type()) {
+        case DIR -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS);
+        case SYMLINK -> Files.isSymbolicLink(p) && Files.readSymbolicLink(p).toString().equals(f.target());
+        case FILE -> {
+          if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) || Files.size(p) != f.size()) {
+            yield false;
+          }
+          MessageDigest md = Digest.newSha256();
+          try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
+            byte[] buf = new byte[1 << 20];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+              md.update(buf, 0, n);
+            }
+          }
+          yield Digest.sha256(md.digest()).equals(f.digest());
+        }
+      };
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  // ---------------------------------------------------------------- trees and export
+
+  private Path treeRoot(Digest version) {
+    return treesDir.resolve(version.hex()).resolve("root");
+  }
+
+  /**
+   * The version assembled as a read-only tree, {@code <store>/datasets/trees/<hex>/root}, for
+   * bind-mounting: files 0444 (0555 when executable), directories 0555, symlinks as they were.
+   * Built once, from chunks verified as they are read, in a temporary directory renamed into place;
+   * concurrent callers get the same tree. Later calls cost a stat.
+   */
+  public Path tree(Descriptor version) {
+    Path root = treeRoot(version.digest());
+    if (Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
+      return root;
+    }
+    try (StoreLock gc = store.lockShared()) {
+      DatasetConfig config = config(version);
+      Files.createDirectories(treesDir);
+      Path temp = treesDir.resolve(AtomicFile.TEMP_PREFIX + version.digest().hex() + "-" + random());
+      try {
+        Path tempRoot = temp.resolve("root");
+        Files.createDirectories(tempRoot);
+        write(config, tempRoot, true, version.digest());
+        syncfs(temp);
+        try {
+          Files.move(temp, root.getParent(), StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+          if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
+            throw e;
+          }
+          // another process assembled it first: theirs is the same
+        }
+        AtomicFile.syncDirectory(treesDir);
+        return root;
+      } finally {
+        if (Files.exists(temp, LinkOption.NOFOLLOW_LINKS)) {
+          new LayerApplier().remove(temp);
+        }
+      }
+    } catch (IOException e) {
+      throw LabenvException.failed("cannot assemble dataset version " + version.digest() + " in " + treesDir + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Writes the files of the version {@code ref} names into {@code dir}, which must not exist or be
+   * empty, with the modes they had (writable by their owner). Built beside {@code dir} and renamed
+   * into place, so {@code dir} is whole or absent. Returns the version written.
+   */
+  public DatasetVersion export(String ref, Path dir) {
+    DatasetVersion v = resolve(ref);
+    Path target = dir.toAbsolutePath().normalize();
+    if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+      if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+        throw LabenvException.badInput(dir + ": exists and is not a directory; export needs a new or empty directory");
+      }
+      try (DirectoryStream<Path> s = Files.newDirectoryStream(target)) {
+        if (s.iterator().hasNext()) {
+          throw LabenvException.badInput(dir + ": not empty; export needs a new or empty directory");
+        }
+      } catch (IOException e) {
+        throw LabenvException.failed("cannot read " + dir + ": " + e.getMessage(), e);
+      }
+    }
+    Path parent = target.getParent();
+    Path temp = parent.resolve(AtomicFile.TEMP_PREFIX + "export-" + target.getFileName() + "-" + random());
+    try (StoreLock gc = store.lockShared()) {
+      DatasetConfig config = config(v.manifest());
+      Files.createDirectories(parent);
+      Files.createDirectory(temp);
+      write(config, temp, false, v.digest());
+      syncfs(temp);
+      Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rwxr-xr-x"));
+      Files.deleteIfExists(target);
+      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+      AtomicFile.syncDirectory(parent);
+      return v;
+    } catch (IOException e) {
+      throw LabenvException.failed("cannot export dataset " + ref + " to " + dir + ": " + e.getMessage(), e);
+    } finally {
+      if (Files.exists(temp, LinkOption.NOFOLLOW_LINKS)) {
+        new LayerApplier().remove(temp);
+      }
+    }
+  }
+
+  /**
+   * Writes {@code config}'s entries below {@code root} from verified chunks. For a tree, read-only
+   * modes; for an export, the recorded ones with the owner's write bit. Directory modes last, deepest
+   * first, so that read-only directories are filled before they close.
+   */
+  private void write(DatasetConfig config, Path root, boolean readOnly, Digest version) throws IOException {
+    List<Path> dirs = new ArrayList<>();
+    List<Integer> dirModes = new ArrayList<>();
+    for (DatasetFile f : config.files()) {
+      Path p = root.resolve(f.path());
+      switch (f.type()) {
+        case DIR -> {
+          Files.createDirectory(p);
+          dirs.add(p);
+          dirModes.add(readOnly ? 0555 : (f.mode() | 0700));
+        }
+        case SYMLINK -> Files.createSymbolicLink(p, Path.of(f.target()));
+        case FILE -> {
+          try (OutputStream out = Files.newOutputStream(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            for (Chunk c : f.chunks()) {
+              try (InputStream in = store.open(Descriptor.of(DatasetFormat.CHUNK_MEDIA_TYPE, c.digest(), c.size()))) {
+                in.transferTo(out);
+              } catch (DigestMismatchException | labenv.store.BlobNotFoundException e) {
+                throw LabenvException.failed("dataset version " + version + ": file " + f.path() + ": chunk "
+                    + c.digest() + " is damaged or missing (" + e.getMessage() + "); run labenv dataset verify", e);
+              }
+            }
+          }
+          int mode = readOnly ? (f.executable() ? 0555 : 0444) : (f.mode() | 0200);
+          Files.setPosixFilePermissions(p, permissions(mode));
+        }
+      }
+    }
+    for (int i = dirs.size() - 1; i >= 0; i--) {
+      Files.setPosixFilePermissions(dirs.get(i), permissions(dirModes.get(i)));
+    }
+    if (readOnly) {
+      Files.setPosixFilePermissions(root, permissions(0555));
+    }
+  }
+
+  private static java.util.Set<java.nio.file.attribute.PosixFilePermission> permissions(int mode) {
+    StringBuilder sb = new StringBuilder();
+    String rwx = "rwxrwxrwx";
+    for (int i = 0; i < 9; i++) {
+      sb.append((mode & (1 << (8 - i))) != 0 ? rwx.charAt(i) : '-');
+    }
+    return PosixFilePermissions.fromString(sb.toString());
+  }
+
+  /** One syncfs for a whole tree instead of an fsync per file: the tree is published only after it. */
+  private static void syncfs(Path dir) {
+    int fd = Syscalls.openat(Libc.AT_FDCWD, Syscalls.cstr(dir.toString()), Libc.O_RDONLY | Libc.O_DIRECTORY, 0);
+    try {
+      Libc.syncfs(fd);
+    } catch (com.sun.jna.LastErrorException e) {
+      throw LabenvException.failed("syncfs " + dir + ": errno " + e.getErrorCode(), e);
+    } finally {
+      Syscalls.close(fd);
+    }
+  }
+
+  private static String random() {
+    byte[] b = new byte[6];
+    RANDOM.nextBytes(b);
+    return HexFormat.of().formatHex(b);
+  }
+
+  // ---------------------------------------------------------------- prune
+
+  /**
+   * Removes the assembled trees of versions no longer named, unless {@code inUse} says a container
+   * mounts one (it gets the tree's root path), half-built trees, and the records of versions no
+   * longer named. The blobs go with the store's prune (named versions are index.json entries, so it
+   * keeps their chunks). Holds the gc lock exclusively.
+   */
+  public DatasetPruneReport prune(Predicate<Path> inUse) {
+    List<Digest> removed = new ArrayList<>();
+    long freed = 0;
+    try (StoreLock gc = store.lockExclusive()) {
+      Set<String> named = new HashSet<>();
+      versions().forEach(v -> named.add(v.digest().hex()));
+      if (Files.isDirectory(treesDir)) {
+        List<Path> doomed = new ArrayList<>();
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(treesDir)) {
+          for (Path p : s) {
+            String n = p.getFileName().toString();
+            if (AtomicFile.isTemp(n) || (!named.contains(n) && !inUse.test(p.resolve("root")))) {
+              doomed.add(p);
+            }
+          }
+        }
+        for (Path p : doomed) {
+          freed += bytes(p);
+          new LayerApplier().remove(p);
+          String n = p.getFileName().toString();
+          if (Digest.isDigest("sha256:" + n)) {
+            removed.add(Digest.parse("sha256:" + n));
+          }
+        }
+      }
+      if (Files.isDirectory(versionsDir)) {
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(versionsDir, "*.json")) {
+          for (Path p : s) {
+            String n = p.getFileName().toString();
+            if (!named.contains(n.substring(0, n.length() - 5))) {
+              Files.deleteIfExists(p);
+            }
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw LabenvException.failed("cannot prune datasets in " + treesDir.getParent() + ": " + e.getMessage(), e);
+    }
+    return new DatasetPruneReport(removed, freed);
+  }
+
+  private static long bytes(Path dir) throws IOException {
+    try (var s = Files.walk(dir)) {
+      return s.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).mapToLong(p -> p.toFile().length()).sum();
+    } catch (java.io.UncheckedIOException e) {
+      return 0;
+    }
+  }
+}
