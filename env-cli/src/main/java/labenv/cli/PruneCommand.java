@@ -26,6 +26,13 @@ final class PruneCommand extends Verb {
     if (leftovers > 0) {
       out().println("Removed " + leftovers + " directories of interrupted builds");
     }
+    // Trees of dataset versions no longer named; their chunks go with the blobs below. IN USE (lead): a tree a
+    // container mounts must stay; pass the predicate run --dataset records.
+    labenv.dataset.DatasetPruneReport trees = new labenv.dataset.DatasetStore(store()).prune(root -> false);
+    if (!trees.treesRemoved().isEmpty()) {
+      out().println("Deleted " + trees.treesRemoved().size() + " assembled dataset trees ("
+          + Units.bytes(trees.bytesFreed()) + ")");
+    }
     PruneReport r = images().prune();
     r.deleted().forEach(d -> out().println("Deleted: " + d));
     if (entries > 0) {

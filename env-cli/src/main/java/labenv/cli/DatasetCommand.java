@@ -1,0 +1,296 @@
+package labenv.cli;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import labenv.dataset.AddResult;
+import labenv.dataset.DatasetDetails;
+import labenv.dataset.DatasetFile;
+import labenv.dataset.DatasetName;
+import labenv.dataset.DatasetStore;
+import labenv.dataset.DatasetSummary;
+import labenv.dataset.DatasetVersion;
+import labenv.dataset.VerifyReport;
+import labenv.image.Json;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code labenv dataset add|ls|show|verify|tag|rm|export}: versioned, content-addressed data. */
+@Command(name = "dataset", description = "Manage datasets: immutable, deduplicated versions of files, mounted read-only.",
+    subcommands = {DatasetCommand.Add.class, DatasetCommand.Ls.class, DatasetCommand.Show.class,
+        DatasetCommand.Verify.class, DatasetCommand.Tag.class, DatasetCommand.Rm.class, DatasetCommand.Export.class})
+final class DatasetCommand implements Callable<Integer> {
+  @ParentCommand LabenvCommand root;
+  @Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(root.err);
+    return ExitCode.USAGE;
+  }
+
+  DatasetStore datasets() {
+    return new DatasetStore(root.store());
+  }
+
+  static String names(DatasetVersion v) {
+    return v.names().isEmpty() ? "<none>" : String.join(", ", v.names().stream().map(DatasetName::toString).toList());
+  }
+
+  @Command(name = "add", description = {"Add a file or directory as a new version of a dataset.",
+      "TAG defaults to the first 12 hex digits of the version's digest; NAME:latest moves to the new version. "
+          + "Files unchanged since they were last added (same inode, size, mtime and ctime) are not read again."})
+  static final class Add implements Callable<Integer> {
+    @ParentCommand DatasetCommand parent;
+
+    @Option(names = "--rehash", description = "Read and hash every file, even those the stat cache knows.")
+    boolean rehash;
+
+    @Option(names = "--format", description = "table (one line) or json.")
+    OutputFormat format = OutputFormat.table;
+
+    @Parameters(index = "0", paramLabel = "NAME[:TAG]")
+    String name;
+
+    @Parameters(index = "1", paramLabel = "PATH", description = "a file or a directory")
+    Path source;
+
+    @Override
+    public Integer call() {
+      AddResult r = parent.datasets().add(name, source, rehash,
+          TerminalProgress.forTerminal(parent.root.err, parent.root.env));
+      if (format == OutputFormat.json) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", r.name().toString());
+        m.put("digest", r.version().digest().toString());
+        m.put("files", r.files());
+        m.put("bytes", r.bytes());
+        m.put("bytesHashed", r.bytesHashed());
+        m.put("bytesStored", r.bytesStored());
+        m.put("chunksStored", r.chunksStored());
+        m.put("newVersion", r.newVersion());
+        parent.root.out.println(Json.pretty(m));
+      } else {
+        parent.root.out.println(r.name() + " " + r.version().digest() + ": " + r.files() + " files, "
+            + Units.bytes(r.bytes()) + "; hashed " + Units.bytes(r.bytesHashed()) + ", stored "
+            + Units.bytes(r.bytesStored()) + " new");
+      }
+      return ExitCode.OK;
+    }
+  }
+
+  @Command(name = "ls", aliases = "list", description = "List the datasets, one line per name.")
+  static final class Ls implements Callable<Integer> {
+    @ParentCommand DatasetCommand parent;
+
+    @Option(names = "--format", description = "table or json (name, tag, digest, created, files, bytes).")
+    OutputFormat format = OutputFormat.table;
+
+    @Override
+    public Integer call() {
+      List<DatasetSummary> all = parent.datasets().list();
+      if (format == OutputFormat.json) {
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (DatasetSummary s : all) {
+          Map<String, Object> m = new LinkedHashMap<>();
+          m.put("name", s.name().name());
+          m.put("tag", s.name().tag());
+          m.put("digest", s.digest().toString());
+          m.put("created", s.created() == null ? null : s.created().toString());
+          m.put("files", s.files());
+          m.put("bytes", s.bytes());
+          list.add(m);
+        }
+        parent.root.out.println(Json.pretty(list));
+        return ExitCode.OK;
+      }
+      TextTable t = new TextTable("NAME", "TAG", "DIGEST", "CREATED", "FILES", "SIZE");
+      Instant now = Instant.now();
+      for (DatasetSummary s : all) {
+        t.row(s.name().name(), s.name().tag(), s.digest().shortHex(), Units.ago(s.created(), now),
+            s.files() < 0 ? "?" : Long.toString(s.files()), s.bytes() < 0 ? "?" : Units.bytes(s.bytes()));
+      }
+      t.print(parent.root.out);
+      return ExitCode.OK;
+    }
+  }
+
+  @Command(name = "show", description = "Show a version: digest, names, created, source, disk cost and files.")
+  static final class Show implements Callable<Integer> {
+    @ParentCommand DatasetCommand parent;
+
+    @Option(names = "--format", description = "table or json.")
+    OutputFormat format = OutputFormat.table;
+
+    @Parameters(paramLabel = "NAME[:TAG]", description = "a name (tag defaults to latest), a digest or a digest prefix")
+    String ref;
+
+    @Override
+    public Integer call() {
+      DatasetDetails d = parent.datasets().show(ref);
+      if (format == OutputFormat.json) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("digest", d.manifest().digest().toString());
+        m.put("names", d.version().names().stream().map(DatasetName::toString).toList());
+        m.put("created", d.created() == null ? null : d.created().toString());
+        m.put("source", d.source());
+        m.put("files", d.config().fileCount());
+        m.put("bytes", d.config().bytes());
+        Map<String, Object> cost = new LinkedHashMap<>();
+        cost.put("uniqueBytes", d.cost().uniqueBytes());
+        cost.put("sharedBytes", d.cost().sharedBytes());
+        cost.put("treeBytes", d.cost().assembled() ? d.cost().treeBytes() : null);
+        m.put("disk", cost);
+        List<Map<String, Object>> files = new ArrayList<>();
+        for (DatasetFile f : d.config().files()) {
+          Map<String, Object> e = new LinkedHashMap<>();
+          e.put("path", f.path());
+          e.put("type", f.type().json());
+          e.put("mode", String.format("%04o", f.mode()));
+          if (f.isFile()) {
+            e.put("size", f.size());
+            e.put("digest", f.digest().toString());
+            e.put("chunks", f.chunks().size());
+          }
+          if (f.target() != null) {
+            e.put("target", f.target());
+          }
+          files.add(e);
+        }
+        m.put("entries", files);
+        // TABLE SUMMARY (lead): add "tables" here, the tablesaw summary of each CSV/TSV/JSON lines/Parquet file.
+        parent.root.out.println(Json.pretty(m));
+        return ExitCode.OK;
+      }
+      var out = parent.root.out;
+      out.println("Digest:   " + d.manifest().digest());
+      out.println("Names:    " + names(d.version()));
+      out.println("Created:  " + (d.created() == null ? "unknown (loaded, not added here)" : d.created()));
+      out.println("Source:   " + (d.source() == null ? "unknown" : d.source()));
+      out.println("Files:    " + d.config().fileCount() + ", " + Units.bytes(d.config().bytes()));
+      out.println("Disk:     " + Units.bytes(d.cost().uniqueBytes()) + " only this version uses, "
+          + Units.bytes(d.cost().sharedBytes()) + " shared with other versions, "
+          + (d.cost().assembled() ? Units.bytes(d.cost().treeBytes()) + " in its assembled tree"
+              : "no assembled tree"));
+      out.println();
+      TextTable t = new TextTable("PATH", "TYPE", "MODE", "SIZE", "DIGEST");
+      for (DatasetFile f : d.config().files()) {
+        t.row(f.path() + (f.target() != null ? " -> " + f.target() : ""), f.type().json(),
+            String.format("%04o", f.mode()), f.isFile() ? Units.bytes(f.size()) : "",
+            f.isFile() ? f.digest().shortHex() : "");
+      }
+      t.print(out);
+      // TABLE SUMMARY (lead): print the tablesaw summary of each CSV/TSV/JSON lines/Parquet file here.
+      return ExitCode.OK;
+    }
+  }
+
+  @Command(name = "verify", description = {"Re-hash every chunk (and every file of assembled trees) of a version, or "
+      + "of every version.", "Exits 1 when anything is damaged, naming the files affected."})
+  static final class Verify implements Callable<Integer> {
+    @ParentCommand DatasetCommand parent;
+
+    @Parameters(arity = "0..1", paramLabel = "NAME[:TAG]", description = "default: every version")
+    String ref;
+
+    @Override
+    public Integer call() {
+      VerifyReport r = parent.datasets().verify(ref);
+      var out = parent.root.out;
+      var err = parent.root.err;
+      for (VerifyReport.Check c : r.versions()) {
+        String what = names(c.version()) + " " + c.version().digest().shortHex();
+        if (c.ok()) {
+          out.println(what + ": ok (" + c.chunksChecked() + " chunks" + (c.treeChecked() ? ", assembled tree" : "")
+              + ")");
+          continue;
+        }
+        if (c.problem() != null) {
+          err.println("labenv: dataset " + what + ": " + c.problem());
+        }
+        if (!c.badChunks().isEmpty()) {
+          err.println("labenv: dataset " + what + ": " + c.badChunks().size() + " damaged or missing chunk"
+              + (c.badChunks().size() == 1 ? "" : "s") + " (" + String.join(", ",
+              c.badChunks().stream().map(x -> x.toString()).toList()) + "); files affected: "
+              + String.join(", ", c.damagedFiles()));
+        }
+        if (!c.badTreeFiles().isEmpty()) {
+          err.println("labenv: dataset " + what + ": assembled tree differs from the version: "
+              + String.join(", ", c.badTreeFiles()));
+        }
+      }
+      out.flush();
+      err.flush();
+      return r.ok() ? ExitCode.OK : ExitCode.FAILED;
+    }
+  }
+
+  @Command(name = "tag", description = "Give a version another name.")
+  static final class Tag implements Callable<Integer> {
+    @ParentCommand DatasetCommand parent;
+
+    @Parameters(index = "0", paramLabel = "SOURCE")
+    String src;
+
+    @Parameters(index = "1", paramLabel = "NAME[:TAG]")
+    String dst;
+
+    @Override
+    public Integer call() {
+      parent.datasets().tag(src, dst);
+      return ExitCode.OK;
+    }
+  }
+
+  @Command(name = "rm", aliases = "remove", description = {"Remove dataset names; prints each.",
+      "A digest removes every name of that version. The data goes at the next labenv prune, once no name uses it."})
+  static final class Rm implements Callable<Integer> {
+    @ParentCommand DatasetCommand parent;
+
+    @Parameters(arity = "1..*", paramLabel = "NAME[:TAG]")
+    List<String> refs;
+
+    @Override
+    public Integer call() {
+      DatasetStore datasets = parent.datasets();
+      int status = ExitCode.OK;
+      for (String ref : refs) {
+        try {
+          datasets.remove(ref).forEach(n -> parent.root.out.println("Untagged: " + n));
+        } catch (labenv.LabenvException e) {
+          parent.root.err.println("labenv: " + e.getMessage());
+          status = Math.max(status, e.exitCode());
+        }
+      }
+      parent.root.out.flush();
+      parent.root.err.flush();
+      return status;
+    }
+  }
+
+  @Command(name = "export", description = "Write a version's files into a new (or empty) directory.")
+  static final class Export implements Callable<Integer> {
+    @ParentCommand DatasetCommand parent;
+
+    @Parameters(index = "0", paramLabel = "NAME[:TAG]")
+    String ref;
+
+    @Parameters(index = "1", paramLabel = "DIR")
+    Path dir;
+
+    @Override
+    public Integer call() {
+      DatasetVersion v = parent.datasets().export(ref, dir);
+      parent.root.out.println(v.digest() + " -> " + dir);
+      return ExitCode.OK;
+    }
+  }
+}
