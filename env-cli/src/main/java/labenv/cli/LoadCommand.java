@@ -19,10 +19,11 @@ final class LoadCommand extends Verb {
   public Integer call() {
     LoadResult r = new Archives(images(), progress()).load(input);
     for (LoadedImage image : r.images()) {
+      String kind = labenv.dataset.DatasetFormat.isDataset(image.descriptor()) ? "dataset" : "image";
       if (image.named()) {
-        image.names().forEach(n -> out().println("Loaded image: " + n));
+        image.names().forEach(n -> out().println("Loaded " + kind + ": " + n));
       } else {
-        out().println("Loaded image: " + image.descriptor().digest());
+        out().println("Loaded " + kind + ": " + image.descriptor().digest());
       }
     }
     return ExitCode.OK;

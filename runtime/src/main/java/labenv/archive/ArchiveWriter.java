@@ -100,8 +100,9 @@ final class ArchiveWriter {
     List<Descriptor> written = new ArrayList<>();
     for (Request r : requests) {
       collect(r.descriptor(), blobs, true);
-      Descriptor d = Descriptor.of(r.descriptor().mediaType(), r.descriptor().digest(), r.descriptor().size())
-          .withPlatform(r.descriptor().platform());
+      // An artifact (a dataset) keeps its artifactType in index.json, so a load tells it from an image.
+      Descriptor d = new Descriptor(r.descriptor().mediaType(), r.descriptor().digest(), r.descriptor().size(), null,
+          null, r.descriptor().platform(), r.descriptor().artifactType());
       if (r.name() != null) {
         Map<String, String> a = new TreeMap<>();
         a.put(OciGraph.CONTAINERD_NAME, r.name().toString());

@@ -164,8 +164,26 @@ public final class Archives {
    * not at all (written beside it, then renamed), and saving the same images twice gives the same bytes.
    */
   public SaveResult save(List<String> refs, Path out, Format format) {
+    return save(refs, List.of(), out, format);
+  }
+
+  /**
+   * An OCI artifact to save beside images (a dataset version of labenv.dataset): its manifest's descriptor, with
+   * its artifactType, and the name it goes under ({@code NAME:TAG}, a valid image reference). (Added for datasets.)
+   */
+  public record Artifact(Descriptor manifest, String name) {}
+
+  /** Like {@link #save(List, Path, Format)}, with {@code artifacts} too (oci-archive only). */
+  public SaveResult save(List<String> refs, List<Artifact> artifacts, Path out, Format format) {
     try (StoreLock gc = store.lockShared()) {
-      List<ArchiveWriter.Request> requests = ArchiveWriter.requests(images, refs);
+      List<ArchiveWriter.Request> requests = new ArrayList<>(refs.isEmpty() && !artifacts.isEmpty() ? List.of()
+          : ArchiveWriter.requests(images, refs));
+      for (Artifact a : artifacts) {
+        if (format != Format.OCI) {
+          throw LabenvException.badInput("a docker-archive cannot carry " + a.name() + " (not an image); use --format oci");
+        }
+        requests.add(new ArchiveWriter.Request(a.manifest(), labenv.image.ImageReference.parse(a.name())));
+      }
       Path abs = out.toAbsolutePath();
       Path temp = abs.resolveSibling(AtomicFile.TEMP_PREFIX + abs.getFileName() + "-" + Staging.randomSuffix());
       try {
