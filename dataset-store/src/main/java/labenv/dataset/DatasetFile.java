@@ -1,5 +1,6 @@
 package labenv.dataset;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.annotation.JsonValue;
@@ -45,11 +46,13 @@ public record DatasetFile(String path, Type type, int mode, long size, Digest di
     return new DatasetFile(path, Type.SYMLINK, 0777, 0, null, target, null);
   }
 
+  @JsonIgnore
   public boolean isFile() {
     return type == Type.FILE;
   }
 
   /** Executable by anyone who may execute it: the tree then makes it 0555 rather than 0444. */
+  @JsonIgnore
   public boolean executable() {
     return (mode & 0111) != 0;
   }
