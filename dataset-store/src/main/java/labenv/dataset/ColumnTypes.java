@@ -70,6 +70,15 @@ final class ColumnTypes {
     return NAMES.get(type);
   }
 
+  /** The type named {@code name} (as {@link #name} writes it). */
+  static int named(String name) {
+    int type = NAMES.indexOf(name);
+    if (type < 0) {
+      throw new IllegalArgumentException("no column type " + name);
+    }
+    return type;
+  }
+
   static boolean numeric(int type) {
     return type == INTEGER || type == LONG || type == DOUBLE;
   }
