@@ -51,7 +51,7 @@ final class ColumnStats {
       min = Math.min(min, d);
       max = Math.max(max, d);
     } else if (ColumnTypes.temporal(type)) {
-      Comparable<Object> value = (Comparable<Object>) ColumnTypes.parser(type).parse(cell);
+      Comparable<Object> value = (Comparable<Object>) ColumnTypes.temporal(type, cell);
       if (earliest == null || value.compareTo(earliest) < 0) {
         earliest = value;
       }
