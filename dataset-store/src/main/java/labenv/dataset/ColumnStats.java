@@ -17,11 +17,13 @@ final class ColumnStats {
   private Comparable<Object> earliest;
   private Comparable<Object> latest;
   private DistinctCount distinct;
+  private final int distinctLimit;
 
   /** {@code type} is the type a previous pass settled on, or -1 to start from the first cell. */
-  ColumnStats(String name, int type) {
+  ColumnStats(String name, int type, int distinctLimit) {
     this.name = name;
     this.type = type;
+    this.distinctLimit = distinctLimit;
   }
 
   int type() {
@@ -60,7 +62,7 @@ final class ColumnStats {
       }
     } else {
       if (distinct == null) {
-        distinct = new DistinctCount();
+        distinct = new DistinctCount(distinctLimit);
       }
       distinct.add(ColumnTypes.canonical(type, cell));
     }

@@ -12,7 +12,8 @@ package labenv.dataset;
  * @param mean the mean of the values present, for numbers (sum / count, summed in row order); else null
  * @param distinct how many distinct values, for text and booleans; else null
  * @param distinctEstimated true when {@code distinct} is a HyperLogLog estimate (about 0.8% error), which it is
- *     above {@value DistinctCount#EXACT_LIMIT} distinct values in a table summarised by streaming
+ *     above {@value DistinctCount#EXACT_LIMIT} distinct values (fewer in wide tables) in a table summarised by
+ *     streaming (files over 16 MiB)
  * @param earliest the earliest value in ISO-8601, for dates, times and datetimes; else null
  * @param latest the latest value in ISO-8601, for dates, times and datetimes; else null
  */
