@@ -26,9 +26,11 @@ final class PruneCommand extends Verb {
     if (leftovers > 0) {
       out().println("Removed " + leftovers + " directories of interrupted builds");
     }
-    // Trees of dataset versions no longer named; their chunks go with the blobs below. IN USE (lead): a tree a
-    // container mounts must stay; pass the predicate run --dataset records.
-    labenv.dataset.DatasetPruneReport trees = new labenv.dataset.DatasetStore(store()).prune(root -> false);
+    // Trees of dataset versions no longer named; their chunks go with the blobs below. A tree a container mounts
+    // (run --dataset makes it the mount's source) stays while the container does.
+    labenv.container.Containers containers = containers();
+    labenv.dataset.DatasetPruneReport trees = new labenv.dataset.DatasetStore(store())
+        .prune(tree -> !containers.using(tree).isEmpty());
     if (!trees.treesRemoved().isEmpty()) {
       out().println("Deleted " + trees.treesRemoved().size() + " assembled dataset trees ("
           + Units.bytes(trees.bytesFreed()) + ")");

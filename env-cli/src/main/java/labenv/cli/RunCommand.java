@@ -55,6 +55,10 @@ final class RunCommand extends Verb {
       description = "Bind-mount a host path (absolute) or a named volume (created when missing).")
   List<String> volumes = new ArrayList<>();
 
+  @Option(names = "--dataset", paramLabel = "NAME[:TAG]:/PATH",
+      description = "Mount a dataset version read-only at /PATH (assembled once, then mounted in constant time).")
+  List<String> datasets = new ArrayList<>();
+
   @Option(names = "--mount", paramLabel = "type=bind|volume|tmpfs,...",
       description = "type=bind|volume|tmpfs,source=SRC,target=/PATH[,readonly][,tmpfs-size=BYTES][,tmpfs-mode=OCTAL]")
   List<String> mounts = new ArrayList<>();
@@ -107,6 +111,28 @@ final class RunCommand extends Verb {
   @Parameters(index = "1..*", paramLabel = "CMD", arity = "0..*", description = "the command and its arguments")
   List<String> command = new ArrayList<>();
 
+  /**
+   * {@code --dataset NAME[:TAG]:/PATH}: the version's assembled tree (built on first use), bind-mounted read-only.
+   * The tree is the mount's source, which is how {@code prune} knows a container uses it.
+   */
+  private List<ContainerSpec.Mount> datasetMounts() {
+    List<ContainerSpec.Mount> out = new ArrayList<>();
+    if (datasets.isEmpty()) {
+      return out;
+    }
+    labenv.dataset.DatasetStore store = new labenv.dataset.DatasetStore(store());
+    for (String spec : datasets) {
+      int sep = spec.indexOf(":/");
+      if (sep <= 0) {
+        throw LabenvException.badInput("--dataset \"" + spec + "\": expected NAME[:TAG]:/PATH");
+      }
+      String dest = java.nio.file.Path.of(spec.substring(sep + 1)).normalize().toString();
+      labenv.dataset.DatasetVersion version = store.resolve(spec.substring(0, sep));
+      out.add(ContainerSpec.Mount.bind(store.tree(version.manifest()).toString(), dest, true));
+    }
+    return out;
+  }
+
   @Override
   public Integer call() {
     List<ContainerSpec.Mount> all = new ArrayList<>();
@@ -128,6 +154,7 @@ final class RunCommand extends Verb {
           + "need labenv's own runtime");
     }
     Image image = images().image(ref);
+    all.addAll(datasetMounts());
     // Fails now, with nothing made, when a port is taken; the supervisor binds them again for good.
     if (!ports.isEmpty()) {
       PortForwarder.bind(ports).close();

@@ -43,6 +43,11 @@ class LifecycleIT {
   }
 
   static RunIT.Proc labenv(String... args) throws Exception {
+    return labenvIn(home, args);
+  }
+
+  /** The shaded jar on the store {@code home}. */
+  static RunIT.Proc labenvIn(Path home, String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of("java", "-jar", RunIT.JAR.toString()));
     cmd.addAll(List.of(args));
     CliProcessIT.Proc p = CliProcessIT.exec(cmd, home);
