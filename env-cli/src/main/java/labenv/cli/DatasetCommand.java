@@ -8,6 +8,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import labenv.dataset.AddResult;
+import labenv.dataset.ColumnSummary;
+import labenv.dataset.DatasetDiff;
+import labenv.dataset.Tables;
 import labenv.dataset.DatasetDetails;
 import labenv.dataset.DatasetFile;
 import labenv.dataset.DatasetName;
@@ -26,7 +29,7 @@ import picocli.CommandLine.Spec;
 /** {@code labenv dataset add|ls|show|verify|tag|rm|export}: versioned, content-addressed data. */
 @Command(name = "dataset", description = "Manage datasets: immutable, deduplicated versions of files, mounted read-only.",
     subcommands = {DatasetCommand.Add.class, DatasetCommand.Ls.class, DatasetCommand.Show.class,
-        DatasetCommand.Verify.class, DatasetCommand.Tag.class, DatasetCommand.Rm.class, DatasetCommand.Export.class})
+        DatasetCommand.Verify.class, DatasetCommand.Diff.class, DatasetCommand.Tag.class, DatasetCommand.Rm.class, DatasetCommand.Export.class})
 final class DatasetCommand implements Callable<Integer> {
   @ParentCommand LabenvCommand root;
   @Spec CommandLine.Model.CommandSpec spec;
@@ -133,9 +136,13 @@ final class DatasetCommand implements Callable<Integer> {
     @Parameters(paramLabel = "NAME[:TAG]", description = "a name (tag defaults to latest), a digest or a digest prefix")
     String ref;
 
+    @Option(names = "--no-tables", description = "Leave out the summary of CSV, TSV and JSON lines files.")
+    boolean noTables;
+
     @Override
     public Integer call() {
       DatasetDetails d = parent.datasets().show(ref);
+      List<Tables.Entry> tables = noTables ? List.of() : new Tables(parent.datasets()).summaries(d.version());
       if (format == OutputFormat.json) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("digest", d.manifest().digest().toString());
@@ -166,7 +173,9 @@ final class DatasetCommand implements Callable<Integer> {
           files.add(e);
         }
         m.put("entries", files);
-        // TABLE SUMMARY (lead): add "tables" here, the tablesaw summary of each CSV/TSV/JSON lines/Parquet file.
+        Map<String, Object> t = new LinkedHashMap<>();
+        tables.forEach(e -> t.put(e.path(), e.summary()));
+        m.put("tables", t);
         parent.root.out.println(Json.pretty(m));
         return ExitCode.OK;
       }
@@ -188,7 +197,70 @@ final class DatasetCommand implements Callable<Integer> {
             f.isFile() ? f.digest().shortHex() : "");
       }
       t.print(out);
-      // TABLE SUMMARY (lead): print the tablesaw summary of each CSV/TSV/JSON lines/Parquet file here.
+      for (Tables.Entry e : tables) {
+        out.println();
+        out.println(e.path() + ": " + e.summary().format() + ", " + e.summary().rows() + " rows, "
+            + e.summary().columns().size() + " columns");
+        TextTable c = new TextTable("COLUMN", "TYPE", "NULLS", "MIN", "MAX", "MEAN", "DISTINCT");
+        for (ColumnSummary col : e.summary().columns()) {
+          c.row(col.name(), col.type(), Long.toString(col.nulls()),
+              col.min() != null ? number(col.min()) : col.earliest() != null ? col.earliest() : "",
+              col.max() != null ? number(col.max()) : col.latest() != null ? col.latest() : "",
+              col.mean() != null ? number(col.mean()) : "",
+              col.distinct() == null ? "" : (col.distinctEstimated() ? "~" : "") + col.distinct());
+        }
+        c.print(out);
+      }
+      return ExitCode.OK;
+    }
+  }
+
+  static String number(double d) {
+    if (d == Math.rint(d) && Math.abs(d) < 1e15) {
+      return Long.toString((long) d);
+    }
+    return new java.math.BigDecimal(d).round(new java.math.MathContext(6)).stripTrailingZeros().toPlainString();
+  }
+
+  @Command(name = "diff", description = {"What changed from version A to version B: files added, removed and changed; "
+      + "for changed CSV, TSV and JSON lines files, the rows added, removed and changed (matched by a key column when "
+      + "one is evident) and the columns added, removed and retyped, with a few examples."})
+  static final class Diff implements Callable<Integer> {
+    @ParentCommand DatasetCommand parent;
+
+    @Option(names = "--format", description = "table or json.")
+    OutputFormat format = OutputFormat.table;
+
+    @Option(names = "--examples", paramLabel = "N", description = "Examples per kind of row change (default 3).")
+    int examples = 3;
+
+    @Parameters(index = "0", paramLabel = "A") String a;
+
+    @Parameters(index = "1", paramLabel = "B") String b;
+
+    @Override
+    public Integer call() {
+      DatasetStore store = parent.datasets();
+      DatasetVersion va = store.resolve(a);
+      DatasetVersion vb = store.resolve(b);
+      Tables.VersionDiff d = new Tables(store).diff(va, vb);
+      var out = parent.root.out;
+      if (format == OutputFormat.json) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("a", va.digest().toString());
+        m.put("b", vb.digest().toString());
+        m.put("files", d.files());
+        m.put("tables", d.tables());
+        out.println(Json.pretty(m));
+        return ExitCode.OK;
+      }
+      out.println(a + " (" + va.digest().shortHex() + ") -> " + b + " (" + vb.digest().shortHex() + ")");
+      out.print(DatasetDiff.describe(d.files()));
+      d.tables().forEach((path, t) -> {
+        out.println();
+        out.println(path + ":");
+        t.describe(examples).lines().forEach(l -> out.println("  " + l));
+      });
       return ExitCode.OK;
     }
   }
