@@ -68,4 +68,29 @@ class DatasetTablesIT {
     assertEquals(1, p.code(), p::toString);
     assertEquals(1, p.err().strip().lines().count(), p::toString);
   }
+
+  /** A store that fills up mid-add: one line saying how much was needed, no name, and fsck finds nothing wrong. */
+  @Test
+  void outOfDiskMidAddNamesNothingAndSaysHowMuchWasNeeded(@TempDir Path mnt) throws Exception {
+    assertEquals(0, new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", mnt.toString()).start()
+        .waitFor());
+    try {
+      Path store = mnt.resolve("store");
+      byte[] random = new byte[20_000_000];
+      new java.util.Random(7).nextBytes(random);
+      Files.write(v1.resolve("big.bin"), random);
+      RunIT.Proc p = LifecycleIT.labenvIn(store, "dataset", "add", "big:1", v1.toString());
+      assertEquals(1, p.code(), p::toString);
+      assertEquals(1, p.err().strip().lines().count(), p::toString);
+      assertTrue(p.err().contains("out of disk space") && p.err().contains("20000000 bytes"), p::toString);
+      RunIT.Proc ls = LifecycleIT.labenvIn(store, "dataset", "ls", "--format", "json");
+      assertEquals("[ ]", ls.out().strip(), ls::toString);
+      RunIT.Proc fsck = LifecycleIT.labenvIn(store, "fsck");
+      assertEquals(0, fsck.code(), fsck::toString);
+      RunIT.Proc prune = LifecycleIT.labenvIn(store, "prune");
+      assertEquals(0, prune.code(), prune::toString);
+    } finally {
+      new ProcessBuilder("umount", "-l", mnt.toString()).start().waitFor();
+    }
+  }
 }
