@@ -264,25 +264,8 @@ public final class DatasetStore {
       if (!store.has(version.digest())) {
         throw LabenvException.failed("cannot name dataset version " + version.digest() + ": it is not in the store");
       }
-      store.updateIndex(index -> {
-        List<Descriptor> out = new ArrayList<>();
-        boolean placed = false;
-        for (Descriptor d : index.manifests()) {
-          if (DatasetFormat.isDataset(d) && name.toString().equals(d.annotation(ImageStore.REF_NAME))) {
-            if (!placed) {
-              out.add(entry);
-              placed = true;
-            }
-          } else {
-            out.add(d);
-          }
-        }
-        if (!placed) {
-          out.add(entry);
-        }
-        return new ImageIndex(2, index.mediaType() == null ? MediaTypes.OCI_INDEX : index.mediaType(),
-            index.artifactType(), out, index.subject(), index.annotations());
-      });
+      store.updateIndex(index -> ImageStore.placed(index, entry,
+          d -> DatasetFormat.isDataset(d) && name.toString().equals(d.annotation(ImageStore.REF_NAME))));
     }
   }
 

@@ -328,29 +328,36 @@ public final class ImageStore {
     StoreLock gc = store.lockShared();
     try {
       checkComplete(manifest);
-      store.updateIndex(index -> {
-        List<Descriptor> out = new ArrayList<>();
-        boolean placed = false;
-        for (Descriptor d : index.manifests()) {
-          // A name moves only between entries of one kind: tagging an image never takes a dataset's name.
-          if (sameName(d, ref) && java.util.Objects.equals(emptyToNull(d.artifactType()), emptyToNull(entry.artifactType()))) {
-            if (!placed) {
-              out.add(entry);
-              placed = true;
-            }
-          } else {
-            out.add(d);
-          }
-        }
-        if (!placed) {
-          out.add(entry);
-        }
-        return new ImageIndex(2, index.mediaType() == null ? MediaTypes.OCI_INDEX : index.mediaType(),
-            index.artifactType(), out, index.subject(), index.annotations());
-      });
+      // A name moves only between entries of one kind: tagging an image never takes a dataset's name.
+      store.updateIndex(index -> placed(index, entry, d -> sameName(d, ref)
+          && java.util.Objects.equals(emptyToNull(d.artifactType()), emptyToNull(entry.artifactType()))));
     } finally {
       gc.close();
     }
+  }
+
+  /**
+   * {@code index} with {@code entry} in place of the entries {@code replaces} matches (where the first of them was),
+   * or at the end when none does: how a name moves to another manifest.
+   */
+  public static ImageIndex placed(ImageIndex index, Descriptor entry, Predicate<Descriptor> replaces) {
+    List<Descriptor> out = new ArrayList<>();
+    boolean placed = false;
+    for (Descriptor d : index.manifests()) {
+      if (replaces.test(d)) {
+        if (!placed) {
+          out.add(entry);
+          placed = true;
+        }
+      } else {
+        out.add(d);
+      }
+    }
+    if (!placed) {
+      out.add(entry);
+    }
+    return new ImageIndex(2, index.mediaType() == null ? MediaTypes.OCI_INDEX : index.mediaType(),
+        index.artifactType(), out, index.subject(), index.annotations());
   }
 
   private static String emptyToNull(String s) {
