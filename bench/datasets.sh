@@ -101,10 +101,11 @@ sha_csv=(sha256sum "$csv")
 sha_small=(sh "$work/hash-dir.sh")
 readd_csv=("$labenv" --home "$home" dataset add csv "$csv")
 readd_small=("$labenv" --home "$home" dataset add small "$small")
+floor=("$labenv" --home "$home" dataset ls)   # a JVM start, the CLI and one read of index.json: the floor of any verb
 {
   printf '%s\t%s\n' add-csv "${add_csv[*]}" sha-csv "${sha_csv[*]}" add-small "${add_small[*]}"
   printf '%s\t%s\n' sha-small "find $small -type f -print0 | xargs -0 sha256sum" readd-csv "${readd_csv[*]}"
-  printf '%s\t%s\n' readd-small "${readd_small[*]}"
+  printf '%s\t%s\n' readd-small "${readd_small[*]}" floor "${floor[*]}"
 } > "$json/commands.tsv"
 
 # Sanity: the adds work (and the store that keeps them gets its first versions).
@@ -121,7 +122,8 @@ hf() { # GROUP RUNS WARMUPS then (PREPARE NAME COMMAND)...
 }
 hf add-csv "$runs_add" 1 "sh $work/fresh.sh" labenv "${add_csv[*]}" "sh $work/sync.sh" sha256sum "${sha_csv[*]}"
 hf add-small "$runs_add" 1 "sh $work/fresh.sh" labenv "${add_small[*]}" "sh $work/sync.sh" sha256sum "${sha_small[*]}"
-hf readd "$runs" 2 "sh $work/sync.sh" csv "${readd_csv[*]}" "sh $work/sync.sh" small "${readd_small[*]}"
+hf readd "$runs" 2 "sh $work/sync.sh" csv "${readd_csv[*]}" "sh $work/sync.sh" small "${readd_small[*]}" \
+  "sh $work/sync.sh" "dataset ls" "${floor[*]}"
 rm -rf "$home_add"
 
 # One edited row: a digit of the value field of the first row after the middle, changed (same length); and
