@@ -102,7 +102,9 @@ public final class BlobBatch implements AutoCloseable {
     try {
       Libc.syncfs(fd);
     } catch (LastErrorException e) {
-      throw LabenvException.failed("syncfs " + dir + ": errno " + e.getErrorCode() + "; nothing was stored", e);
+      // The message names ENOSPC in words: callers that say how much room an add needs look for them.
+      throw LabenvException.failed("syncfs " + dir + ": errno " + e.getErrorCode()
+          + (e.getErrorCode() == 28 ? " (No space left on device)" : "") + "; nothing was stored", e);
     } finally {
       Syscalls.close(fd);
     }
