@@ -137,7 +137,7 @@ flat = later[big_label]["median"] / later["10 MiB"]["median"]
 p("")
 add_big = float(open(os.path.join(jd, "time-add-big")).read().strip())
 p(f"Later mounts, {big_label} ÷ 10 MiB (medians): {flat:.2f}×. First mounts, {big_label} ÷ 10 MiB: "
-  f"{first[big_label]['median'] / first['10 MiB']['median']:.0f}×. (Adding the {big_label} dataset took "
+  f"{first[big_label]['median'] / first['10 MiB']['median']:.1f}×. (Adding the {big_label} dataset took "
   f"{add_big:.1f} s, once.)")
 p("")
 
