@@ -12,7 +12,8 @@
 #
 # What is compared (hyperfine, whole commands, median and mean ± σ after warm-ups; labenv through bin/labenv).
 # The page cache is warm for both sides: every group starts with warm-ups that read the inputs, and nothing
-# drops caches (a container may not write /proc/sys/vm/drop_caches, and the machine is shared).
+# drops caches (root could write /proc/sys/vm/drop_caches, but the machine is shared, and cold reads would add
+# the same disk time to both sides).
 #   first add:  `labenv dataset add` into a fresh store (removed and synced before each run) against
 #               `sha256sum FILE` / `find DIR -type f -print0 | xargs -0 sha256sum`.
 #   re-add:     the same add again into a store that has it (stat cache), as a share of the first add.

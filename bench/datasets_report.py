@@ -61,10 +61,11 @@ p(f"Data, made by the script from fixed seeds and older than a second before any
 p("")
 p("Every timed figure is a whole command, timed by hyperfine (`-N`, no shell) in one invocation per group, at "
   "nice -15, with a prepare step before every run (warm-ups included) that ends with `sync`. **The page cache "
-  "is warm for both sides**: the warm-ups read the inputs, and nothing drops caches (this container may not "
-  "write `/proc/sys/vm/drop_caches`, and the machine is shared), so neither side waits for the disk to read; "
-  "labenv still writes everything it stores, and its blobs reach the disk (fsync) before it names a version. "
-  "sha256sum writes nothing.")
+  "is warm for both sides**: the warm-ups read the inputs and nothing drops caches, so neither side waits for "
+  "the disk to read and the comparison is of the work each does per byte. (Root here may write "
+  "`/proc/sys/vm/drop_caches`, but on a shared machine that throws away everyone's cache, and cold reads would "
+  "add the same disk time to both sides, which flatters the slower one.) labenv still writes everything it "
+  "stores, and its blobs reach the disk (syncfs) before it names a version; sha256sum writes nothing.")
 p("")
 
 p(f"### First add against sha256sum ({runs_add} runs after 1 warm-up; labenv into a fresh store each run)")
