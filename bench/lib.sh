@@ -49,3 +49,27 @@ CONF
   export CONTAINERS_CONF="$work/containers.conf"
   podman=(podman --root "$work/podman/root" --runroot "$work/podman/run")
 }
+
+# added for the dataset benchmarks (bench/datasets.sh); build.sh and containers.sh keep their own copies.
+# Waits (up to BENCH_QUIET_WAIT seconds, default 120) for a machine at least 90% idle over 3 s, and appends
+# "GROUP before IDLE% LOADAVG" to $json/load.tsv; bench_after appends the load averages after the group.
+bench_quiet() { # GROUP
+  local start i1 t1 i2 t2 idle u n s w q sq st
+  start=$(date +%s)
+  while :; do
+    read -r _ u n s i1 w q sq st _ < /proc/stat; t1=$((u + n + s + i1 + w + q + sq + st))
+    sleep 3
+    read -r _ u n s i2 w q sq st _ < /proc/stat; t2=$((u + n + s + i2 + w + q + sq + st))
+    idle=$((100 * (i2 - i1) / (t2 - t1)))
+    [ "$idle" -ge 90 ] && break
+    if [ $(($(date +%s) - start)) -ge "${BENCH_QUIET_WAIT:-120}" ]; then
+      echo "bench: the machine is busy ($idle% idle): the figures will show it" >&2
+      break
+    fi
+  done
+  printf '%s\tbefore\t%s\t%s\n' "$1" "$idle" "$(cut -d' ' -f1-3 /proc/loadavg)" >> "$json/load.tsv"
+}
+
+bench_after() { # GROUP
+  printf '%s\tafter\t-\t%s\n' "$1" "$(cut -d' ' -f1-3 /proc/loadavg)" >> "$json/load.tsv"
+}

@@ -27,6 +27,7 @@ public final class Chunker {
   private final int max;
   private final long maskS;
   private final long maskL;
+  private byte[] buffer;
 
   /** The chunker every dataset uses: 256 KiB / 1 MiB / 4 MiB. */
   public static Chunker standard() {
@@ -87,11 +88,15 @@ public final class Chunker {
   }
 
   /**
-   * Splits {@code in} into chunks, streamed through a buffer of twice the maximum chunk size. An
-   * empty stream gives no chunks.
+   * Splits {@code in} into chunks, streamed through a buffer of twice the maximum chunk size, kept
+   * for the next call (a fresh 8 MiB buffer per file cost more than hashing 20,000 small files): not
+   * thread-safe. An empty stream gives no chunks.
    */
   public void split(InputStream in, Sink sink) throws IOException {
-    byte[] buf = new byte[2 * max];
+    if (buffer == null) {
+      buffer = new byte[2 * max];
+    }
+    byte[] buf = buffer;
     int start = 0;
     int end = 0;
     boolean eof = false;

@@ -41,7 +41,7 @@ import labenv.layer.LayerApplier;
 import labenv.linux.Libc;
 import labenv.linux.Syscalls;
 import labenv.store.AtomicFile;
-import labenv.store.BlobWriter;
+import labenv.store.BlobBatch;
 import labenv.store.ContentStore;
 import labenv.store.DigestMismatchException;
 import labenv.store.ImageStore;
@@ -105,8 +105,8 @@ public final class DatasetStore {
     List<SourceScan.Entry> entries = SourceScan.scan(source);
     long total = entries.stream().mapToLong(SourceScan.Entry::size).sum();
     Path versionRecord = null;
-    try (StoreLock gc = store.lockShared()) {
-      Adder adder = new Adder(rehash, progress);
+    try (StoreLock gc = store.lockShared(); BlobBatch blobs = new BlobBatch(store)) {
+      Adder adder = new Adder(rehash, progress, blobs);
       progress.start("add " + name.name(), total);
       List<DatasetFile> files = new ArrayList<>();
       try {
@@ -120,6 +120,7 @@ public final class DatasetStore {
       } finally {
         progress.done();
       }
+      blobs.publish();
       DatasetConfig config = new DatasetConfig(DatasetConfig.Chunking.standard(), files);
       Descriptor configDescriptor = store.put(DatasetFormat.CONFIG_MEDIA_TYPE, Json.canonical(config));
       if (adder.layers.isEmpty()) {
@@ -183,15 +184,18 @@ public final class DatasetStore {
     final StatCache cache = StatCache.load(statDir, "file-stat-cache");
     final ChunkLists chunkLists = new ChunkLists(statDir.resolve("chunks"));
     final Chunker chunker = Chunker.standard();
+    // New chunks become durable together (one syncfs) before the version is named: see publish in add.
+    final BlobBatch blobs;
     final Set<Digest> seen = new HashSet<>();
     final List<Descriptor> layers = new ArrayList<>();
     long hashed;
     long stored;
     int chunksStored;
 
-    Adder(boolean rehash, Progress progress) {
+    Adder(boolean rehash, Progress progress, BlobBatch blobs) {
       this.rehash = rehash;
       this.progress = progress;
+      this.blobs = blobs;
     }
 
     DatasetFile file(SourceScan.Entry e) throws IOException {
@@ -213,15 +217,11 @@ public final class DatasetStore {
              InputStream in = Channels.newInputStream(ch)) {
           chunker.split(in, (buf, off, len) -> {
             whole.update(buf, off, len);
-            MessageDigest md = Digest.newSha256();
-            md.update(buf, off, len);
-            Chunk c = new Chunk(Digest.sha256(md.digest()), len);
+            BlobBatch.Put put = blobs.put(buf, off, len);
+            Chunk c = new Chunk(put.digest(), len);
             out.add(c);
-            if (use(c) && !store.has(c.digest())) {
-              try (BlobWriter w = store.writer()) {
-                w.write(buf, off, len);
-                w.commit(c.digest(), len);
-              }
+            use(c);
+            if (put.written()) {
               stored += len;
               chunksStored++;
             }
