@@ -143,35 +143,15 @@ echo "sync" > "$work/sync.sh"
 "$labenv" --home "$home" run --rm bench-build:labenv >/dev/null
 "${podman[@]}" run --rm --network host bench-build:podman >/dev/null
 
-# Waits (up to BENCH_QUIET_WAIT seconds, default 300) for a machine at least 90% idle over 3 s; records what it saw.
-quiet() { # GROUP
-  local start i1 t1 i2 t2 idle
-  start=$(date +%s)
-  while :; do
-    read -r _ u n s i1 w q sq st _ < /proc/stat; t1=$((u + n + s + i1 + w + q + sq + st))
-    sleep 3
-    read -r _ u n s i2 w q sq st _ < /proc/stat; t2=$((u + n + s + i2 + w + q + sq + st))
-    idle=$((100 * (i2 - i1) / (t2 - t1)))
-    [ "$idle" -ge 90 ] && break
-    if [ $(($(date +%s) - start)) -ge "${BENCH_QUIET_WAIT:-300}" ]; then
-      echo "bench: the machine is busy ($idle% idle): the figures will show it" >&2
-      break
-    fi
-  done
-  printf '%s\tbefore\t%s\t%s\n' "$1" "$idle" "$(cut -d' ' -f1-3 /proc/loadavg)" >> "$json/load.tsv"
-}
-
-after() { # GROUP
-  printf '%s\tafter\t-\t%s\n' "$1" "$(cut -d' ' -f1-3 /proc/loadavg)" >> "$json/load.tsv"
-}
+: "${BENCH_QUIET_WAIT:=300}"   # bench_quiet (lib.sh) waits this long at most for an idle machine
 
 printf '%s\t%s\n' labenv "${labenv_build[*]}" podman "${podman_build[*]}" > "$json/commands.tsv"
 hf() { # GROUP RUNS WARMUPS PREPARE_LABENV PREPARE_PODMAN
-  quiet "$1"
+  bench_quiet "$1"
   hyperfine -N --style basic --runs "$2" --warmup "$3" --export-json "$json/$1.json" \
     --prepare "sh $4" -n labenv "${labenv_build[*]}" \
     --prepare "sh $5" -n podman "${podman_build[*]}" >&2
-  after "$1"
+  bench_after "$1"
 }
 hf cold "$runs_cold" 1 "$work/cold-labenv.sh" "$work/cold-podman.sh"
 hf noop "$runs" 2 "$work/sync.sh" "$work/sync.sh"

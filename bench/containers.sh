@@ -91,28 +91,13 @@ cmd[crun]="sh -c 'exec crun run --bundle $bundle labenv-bench-\$\$'"
 cmd[volume-10m]="$labenv --home $home run --rm -v $small:/data $image true"
 cmd[volume-10g]="$labenv --home $home run --rm -v $big:/data $image true"
 
-# Waits (up to BENCH_QUIET_WAIT seconds, default 600) for a machine at least 90% idle over 3 s.
-quiet() {
-  local start i1 t1 i2 t2 idle
-  start=$(date +%s)
-  while :; do
-    read -r _ u n s i1 w q sq st _ < /proc/stat; t1=$((u + n + s + i1 + w + q + sq + st))
-    sleep 3
-    read -r _ u n s i2 w q sq st _ < /proc/stat; t2=$((u + n + s + i2 + w + q + sq + st))
-    idle=$((100 * (i2 - i1) / (t2 - t1)))
-    [ "$idle" -ge 90 ] && return 0
-    if [ $(($(date +%s) - start)) -ge "${BENCH_QUIET_WAIT:-600}" ]; then
-      echo "bench: the machine is busy ($idle% idle): the figures will show it" >&2
-      return 0
-    fi
-  done
-}
+: "${BENCH_QUIET_WAIT:=600}"   # bench_quiet (lib.sh) waits this long at most for an idle machine
 
 hf() { # FILE NAME...
   local out="$1" args=() n
   shift
   for n in "$@"; do args+=(-n "$n" "${cmd[$n]}"); done
-  quiet
+  bench_quiet "$out"
   hyperfine -N --style basic --warmup 5 --runs "$runs" --export-json "$json/$out.json" "${args[@]}" >&2
 }
 hf startup "${names[@]}"

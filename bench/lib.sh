@@ -50,7 +50,6 @@ CONF
   podman=(podman --root "$work/podman/root" --runroot "$work/podman/run")
 }
 
-# added for the dataset benchmarks (bench/datasets.sh); build.sh and containers.sh keep their own copies.
 # Waits (up to BENCH_QUIET_WAIT seconds, default 120) for a machine at least 90% idle over 3 s, and appends
 # "GROUP before IDLE% LOADAVG" to $json/load.tsv; bench_after appends the load averages after the group.
 bench_quiet() { # GROUP
