@@ -30,15 +30,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "dataset", description = "Manage datasets: immutable, deduplicated versions of files, mounted read-only.",
     subcommands = {DatasetCommand.Add.class, DatasetCommand.Ls.class, DatasetCommand.Show.class,
         DatasetCommand.Verify.class, DatasetCommand.Diff.class, DatasetCommand.Tag.class, DatasetCommand.Rm.class, DatasetCommand.Export.class})
-final class DatasetCommand implements Callable<Integer> {
-  @ParentCommand LabenvCommand root;
-  @Spec CommandLine.Model.CommandSpec spec;
-
-  @Override
-  public Integer call() {
-    spec.commandLine().usage(root.err);
-    return ExitCode.USAGE;
-  }
+final class DatasetCommand extends VerbGroup {
 
   DatasetStore datasets() {
     return new DatasetStore(root.store());

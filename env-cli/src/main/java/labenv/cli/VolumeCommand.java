@@ -18,15 +18,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "volume", description = "Manage named volumes (data kept in the store, surviving containers).",
     subcommands = {VolumeCommand.Create.class, VolumeCommand.Ls.class, VolumeCommand.Inspect.class,
         VolumeCommand.Rm.class})
-final class VolumeCommand implements Callable<Integer> {
-  @ParentCommand LabenvCommand root;
-  @Spec CommandLine.Model.CommandSpec spec;
-
-  @Override
-  public Integer call() {
-    spec.commandLine().usage(root.err);
-    return ExitCode.USAGE;
-  }
+final class VolumeCommand extends VerbGroup {
 
   Volumes volumes() {
     return new Volumes(root.store());
