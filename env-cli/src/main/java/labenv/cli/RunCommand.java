@@ -210,7 +210,9 @@ final class RunCommand extends Verb {
    */
   private int detached(Containers containers, ContainerState created) {
     ContainerState s = Monitor.startDetached(containers, store().root(), created);
-    if (s.status() == ContainerState.Status.exited && s.startedAt() == null) {
+    // Never seen running, and an error: it did not start. (A command that ran and ended before its exec was seen
+    // has no error: its exit status is its own.)
+    if (s.status() == ContainerState.Status.exited && s.startedAt() == null && s.error() != null) {
       String reason = s.error();
       try {
         List<String> lines = Files.readAllLines(containers.log(s.id()), StandardCharsets.ISO_8859_1);

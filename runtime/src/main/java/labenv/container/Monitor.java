@@ -58,7 +58,9 @@ public final class Monitor {
       throw forwarding[0];
     }
     synchronized (last) {
-      boolean ran = last[0].isRunning();
+      // Init's own failures exit 125, 126 or 127; any other status is the command's, even when it ended before the
+      // exec was seen (`run -d IMAGE true` on a busy machine).
+      boolean ran = last[0].isRunning() || (exit.status() != 125 && exit.status() != 126 && exit.status() != 127);
       last[0] = last[0].exited(exit.status(), exit.oomKilled(), ran ? null
           : "the command did not start (exit status " + exit.status() + ", see its log)");
       containers.write(last[0]);
