@@ -325,17 +325,9 @@ final class DatasetCommand extends VerbGroup {
     @Override
     public Integer call() {
       DatasetStore datasets = parent.datasets();
-      int status = ExitCode.OK;
-      for (String ref : refs) {
-        try {
-          datasets.remove(ref).forEach(n -> parent.root.out.println("Untagged: " + n));
-        } catch (labenv.LabenvException e) {
-          parent.root.err.println("labenv: " + e.getMessage());
-          status = Math.max(status, e.exitCode());
-        }
-      }
+      int status = Verb.each(parent.root.err, refs,
+          ref -> datasets.remove(ref).forEach(n -> parent.root.out.println("Untagged: " + n)));
       parent.root.out.flush();
-      parent.root.err.flush();
       return status;
     }
   }

@@ -31,13 +31,18 @@ abstract class Verb implements Callable<Integer> {
    * failure is one line on stderr and does not stop the others; returns the worst exit code.
    */
   int each(java.util.List<String> refs, java.util.function.Consumer<String> action) {
+    return each(err(), refs, action);
+  }
+
+  /** {@link #each(java.util.List, java.util.function.Consumer)} for subcommands that are not verbs themselves. */
+  static int each(PrintWriter err, java.util.List<String> refs, java.util.function.Consumer<String> action) {
     int status = ExitCode.OK;
     for (String ref : refs) {
       try {
         action.accept(ref);
       } catch (labenv.LabenvException e) {
-        err().println("labenv: " + e.getMessage());
-        err().flush();
+        err.println("labenv: " + e.getMessage());
+        err.flush();
         status = Math.max(status, e.exitCode());
       }
     }

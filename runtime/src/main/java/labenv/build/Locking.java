@@ -8,7 +8,6 @@ import labenv.container.LayerCache;
 import labenv.container.Rootfs;
 import labenv.image.Digest;
 import labenv.image.Platform;
-import labenv.layer.LayerApplier;
 import labenv.store.Image;
 import labenv.store.ImageStore;
 
@@ -33,10 +32,7 @@ public final class Locking {
     try {
       inventory = Inventory.of(view.path());
     } finally {
-      view.release();
-      if (java.nio.file.Files.exists(mountpoint)) {
-        new LayerApplier().remove(mountpoint);
-      }
+      view.release(); // unmounts and removes the mount point
     }
     List<Lockfile.BaseImage> bases = result.bases().stream().filter(b -> b.digest() != null) // scratch
         .map(b -> new Lockfile.BaseImage(b.stage(), b.image(), Digest.parse(b.digest()))).toList();
