@@ -14,9 +14,10 @@ import labenv.store.AtomicFile;
 
 /**
  * The chunks of a file by the sha256 of its content ({@code statcache/chunks/<hex>}), so that a file
- * the stat cache knows needs no reading at all. Chunking is a function of the content, so an entry
- * is never stale; a file that does not parse, or whose chunks do not add up, is ignored (it is only a
- * cache). Files of one chunk need no entry: the chunk is the file.
+ * the stat cache knows needs no reading at all, and the pieces of packed small files by the sha256
+ * of their sequence ({@code statcache/chunks/pack-<hex>}; see {@link Packer}). Chunking is a function
+ * of the content, so an entry is never stale; one that does not parse, or whose chunks do not add
+ * up, is ignored (it is only a cache). Files of one chunk need no entry: the chunk is the file.
  */
 final class ChunkLists {
   private final Path dir;
@@ -81,6 +82,114 @@ final class ChunkLists {
     try {
       Files.createDirectories(dir);
       AtomicFile.write(dir.resolve(HexFormat.of().formatHex(sha256)), b.array());
+    } catch (IOException | RuntimeException e) {
+      // only a cache
+    }
+  }
+
+  /** The pieces of packed files and the chunks they are in (with their sizes). */
+  record Pack(List<List<Chunk>> files, java.util.Map<Digest, Long> chunks) {}
+
+  /** The key of a sequence of packed files: their contents' sha256 and sizes, in order. */
+  static byte[] packKey(List<byte[]> sha256s, List<Long> sizes) {
+    MessageDigest md = Digest.newSha256();
+    md.update("labenv-pack-v1\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    ByteBuffer b = ByteBuffer.allocate(8);
+    for (int i = 0; i < sha256s.size(); i++) {
+      md.update(sha256s.get(i));
+      b.clear();
+      md.update(b.putLong(sizes.get(i)).array());
+    }
+    return md.digest();
+  }
+
+  /** The pieces of the packed files of {@code key}, whose sizes are {@code sizes}, or null when unknown. */
+  Pack getPack(byte[] key, List<Long> sizes) {
+    try {
+      byte[] data = Files.readAllBytes(dir.resolve("pack-" + HexFormat.of().formatHex(key)));
+      int body = data.length - 32;
+      if (body < 8) {
+        return null;
+      }
+      MessageDigest check = Digest.newSha256();
+      check.update(data, 0, body);
+      if (!MessageDigest.isEqual(check.digest(), Arrays.copyOfRange(data, body, data.length))) {
+        return null;
+      }
+      ByteBuffer b = ByteBuffer.wrap(data, 0, body);
+      int n = b.getInt();
+      if (n != sizes.size()) {
+        return null;
+      }
+      List<List<Chunk>> files = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        int pieces = b.getInt();
+        if (pieces <= 0 || pieces > 64) {
+          return null;
+        }
+        List<Chunk> out = new ArrayList<>(pieces);
+        long sum = 0;
+        for (int j = 0; j < pieces; j++) {
+          byte[] d = new byte[32];
+          b.get(d);
+          long offset = b.getLong();
+          long size = b.getLong();
+          out.add(new Chunk(Digest.sha256(d), size, offset));
+          sum += size;
+        }
+        if (sum != sizes.get(i)) {
+          return null;
+        }
+        files.add(out);
+      }
+      int m = b.getInt();
+      java.util.Map<Digest, Long> chunks = new java.util.LinkedHashMap<>();
+      for (int i = 0; i < m; i++) {
+        byte[] d = new byte[32];
+        b.get(d);
+        chunks.put(Digest.sha256(d), b.getLong());
+      }
+      if (b.hasRemaining()) {
+        return null;
+      }
+      for (List<Chunk> f : files) {
+        for (Chunk c : f) {
+          Long size = chunks.get(c.digest());
+          if (size == null || c.start() + c.size() > size) {
+            return null;
+          }
+        }
+      }
+      return new Pack(files, chunks);
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** Remembers {@code pack} for {@code key}; failing to is not an error. */
+  void putPack(byte[] key, Pack pack) {
+    int pieces = pack.files().stream().mapToInt(List::size).sum();
+    ByteBuffer b = ByteBuffer.allocate(4 + 4 * pack.files().size() + 48 * pieces + 4 + 40 * pack.chunks().size() + 32);
+    b.putInt(pack.files().size());
+    for (List<Chunk> f : pack.files()) {
+      b.putInt(f.size());
+      for (Chunk c : f) {
+        b.put(HexFormat.of().parseHex(c.digest().hex()));
+        b.putLong(c.start());
+        b.putLong(c.size());
+      }
+    }
+    b.putInt(pack.chunks().size());
+    pack.chunks().forEach((d, size) -> {
+      b.put(HexFormat.of().parseHex(d.hex()));
+      b.putLong(size);
+    });
+    MessageDigest check = Digest.newSha256();
+    check.update(b.array(), 0, b.position());
+    b.put(check.digest());
+    try {
+      Files.createDirectories(dir);
+      AtomicFile.write(dir.resolve("pack-" + HexFormat.of().formatHex(key)), b.array());
     } catch (IOException | RuntimeException e) {
       // only a cache
     }

@@ -91,6 +91,9 @@ public final class DatasetFormat {
       if (c.digest() == null || c.size() <= 0 || !c.digest().algorithm().equals("sha256")) {
         return "a chunk needs a sha256 digest and a positive size";
       }
+      if (c.start() < 0) {
+        return "a chunk at a negative offset";
+      }
       sum += c.size();
     }
     return sum == f.size() ? null : "its chunks add up to " + sum + " bytes, not its size " + f.size();

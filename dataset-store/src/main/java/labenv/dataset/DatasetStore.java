@@ -69,6 +69,8 @@ public final class DatasetStore {
   private static final Pattern FULL_DIGEST = Pattern.compile("(?:sha256:)?([a-f0-9]{64})");
   private static final Pattern PREFIX = Pattern.compile("(?:sha256:)?([a-f0-9]{4,63})");
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final Digest EMPTY_SHA256 =
+      Digest.parse("sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 
   private final ContentStore store;
   private final Path versionsDir;
@@ -102,51 +104,60 @@ public final class DatasetStore {
    */
   public AddResult add(String ref, Path source, boolean rehash, Progress progress) {
     DatasetName name = DatasetName.parse(ref, null);
+    long startNanos = System.currentTimeMillis() * 1_000_000L;
     List<SourceScan.Entry> entries = SourceScan.scan(source);
     long total = entries.stream().mapToLong(SourceScan.Entry::size).sum();
+    long fileCount = entries.stream().filter(e -> e.type() == DatasetFile.Type.FILE).count();
+    SourceVersions sources = new SourceVersions(statDir.resolve("sources"));
+    byte[] sourceKey = SourceVersions.key(entries);
     Path versionRecord = null;
-    try (StoreLock gc = store.lockShared(); BlobBatch blobs = new BlobBatch(store)) {
-      Adder adder = new Adder(rehash, progress, blobs);
-      progress.start("add " + name.name(), total);
-      List<DatasetFile> files = new ArrayList<>();
-      try {
-        for (SourceScan.Entry e : entries) {
-          files.add(switch (e.type()) {
-            case DIR -> DatasetFile.dir(e.rel(), e.mode());
-            case SYMLINK -> DatasetFile.symlink(e.rel(), e.target());
-            case FILE -> adder.file(e);
-          });
+    try (StoreLock gc = store.lockShared()) {
+      Descriptor known = rehash ? null : sources.get(sourceKey);
+      if (known != null && complete(known)) {
+        // Nothing the scan sees changed since this source gave that version: nothing to read or store.
+        DatasetName named = publishAll(name, known);
+        return new AddResult(named, known, fileCount, total, 0, 0, 0, false);
+      }
+      try (BlobBatch blobs = new BlobBatch(store)) {
+        Adder adder = new Adder(rehash, progress, blobs);
+        progress.start("add " + name.name(), total);
+        DatasetFile[] files;
+        try {
+          files = adder.files(entries);
+        } finally {
+          progress.done();
         }
-      } finally {
-        progress.done();
+        if (!adder.problems.isEmpty()) {
+          throw SourceScan.problems(source, adder.problems);
+        }
+        blobs.publish();
+        DatasetConfig config = new DatasetConfig(DatasetConfig.Chunking.standard(), List.of(files));
+        Descriptor configDescriptor = store.put(DatasetFormat.CONFIG_MEDIA_TYPE, Json.canonical(config));
+        List<Descriptor> layers = adder.layers(config);
+        if (layers.isEmpty()) {
+          store.put(MediaTypes.OCI_EMPTY, DatasetFormat.EMPTY_BYTES);
+        }
+        Manifest manifest = DatasetFormat.manifest(configDescriptor, layers);
+        Descriptor stored = store.put(MediaTypes.OCI_MANIFEST, Json.canonical(manifest));
+        Descriptor version = new Descriptor(MediaTypes.OCI_MANIFEST, stored.digest(), stored.size(), null, null, null,
+            DatasetFormat.ARTIFACT_TYPE);
+        Path recordFile = versionsDir.resolve(version.digest().hex() + ".json");
+        boolean newVersion = !Files.exists(recordFile);
+        if (newVersion) {
+          Files.createDirectories(versionsDir);
+          AtomicFile.write(recordFile, Json.canonical(new VersionRecord(Instant.now().toString(),
+              source.toAbsolutePath().normalize().toString(), config.fileCount(), config.bytes())));
+          versionRecord = recordFile;
+        }
+        DatasetName named = publishAll(name, version);
+        versionRecord = null;
+        adder.cache.save();
+        if (SourceVersions.settled(entries, startNanos)) {
+          sources.put(sourceKey, version);
+        }
+        return new AddResult(named, version, config.fileCount(), config.bytes(), adder.hashed, adder.stored,
+            adder.chunksStored, newVersion);
       }
-      blobs.publish();
-      DatasetConfig config = new DatasetConfig(DatasetConfig.Chunking.standard(), files);
-      Descriptor configDescriptor = store.put(DatasetFormat.CONFIG_MEDIA_TYPE, Json.canonical(config));
-      if (adder.layers.isEmpty()) {
-        store.put(MediaTypes.OCI_EMPTY, DatasetFormat.EMPTY_BYTES);
-      }
-      Manifest manifest = DatasetFormat.manifest(configDescriptor, adder.layers);
-      Descriptor stored = store.put(MediaTypes.OCI_MANIFEST, Json.canonical(manifest));
-      Descriptor version = new Descriptor(MediaTypes.OCI_MANIFEST, stored.digest(), stored.size(), null, null, null,
-          DatasetFormat.ARTIFACT_TYPE);
-      Path recordFile = versionsDir.resolve(version.digest().hex() + ".json");
-      boolean newVersion = !Files.exists(recordFile);
-      if (newVersion) {
-        Files.createDirectories(versionsDir);
-        AtomicFile.write(recordFile, Json.canonical(new VersionRecord(Instant.now().toString(),
-            source.toAbsolutePath().normalize().toString(), config.fileCount(), config.bytes())));
-        versionRecord = recordFile;
-      }
-      DatasetName named = name.tag() != null ? name : name.withTag(version.digest().shortHex());
-      publish(named, version);
-      if (!named.tag().equals(DatasetName.LATEST)) {
-        publish(named.withTag(DatasetName.LATEST), version);
-      }
-      versionRecord = null;
-      adder.cache.save();
-      return new AddResult(named, version, config.fileCount(), config.bytes(), adder.hashed, adder.stored,
-          adder.chunksStored, newVersion);
     } catch (IOException | LabenvException e) {
       String message = e.getMessage() == null ? "" : e.getMessage();
       if (message.contains("No space left on device")) {
@@ -169,6 +180,37 @@ public final class DatasetStore {
     }
   }
 
+  /** Names {@code version} as {@code name} (its short digest when {@code name} has no tag) and as latest. */
+  private DatasetName publishAll(DatasetName name, Descriptor version) {
+    DatasetName named = name.tag() != null ? name : name.withTag(version.digest().shortHex());
+    publish(named, version);
+    if (!named.tag().equals(DatasetName.LATEST)) {
+      publish(named.withTag(DatasetName.LATEST), version);
+    }
+    return named;
+  }
+
+  /** True when the store has the version's manifest, config and every chunk (not re-hashed: verify does that). */
+  private boolean complete(Descriptor version) {
+    try {
+      if (!store.has(version.digest())) {
+        return false;
+      }
+      Manifest m = manifest(version);
+      if (!store.has(m.config().digest())) {
+        return false;
+      }
+      for (Descriptor l : m.layers()) {
+        if (!store.has(l.digest())) {
+          return false;
+        }
+      }
+      return true;
+    } catch (LabenvException e) {
+      return false;
+    }
+  }
+
   private long usable() {
     try {
       return Files.getFileStore(store.root()).getUsableSpace();
@@ -177,7 +219,10 @@ public final class DatasetStore {
     }
   }
 
-  /** One add: the chunks stored and seen, the caches, the counts. */
+  /**
+   * One add: reads what the caches do not know, stores new chunks, counts. Large files are chunked on
+   * their own; small ones ({@link Packer#PACK_LIMIT}) are packed, in path order.
+   */
   private final class Adder {
     final boolean rehash;
     final Progress progress;
@@ -186,8 +231,10 @@ public final class DatasetStore {
     final Chunker chunker = Chunker.standard();
     // New chunks become durable together (one syncfs) before the version is named: see publish in add.
     final BlobBatch blobs;
-    final Set<Digest> seen = new HashSet<>();
-    final List<Descriptor> layers = new ArrayList<>();
+    /** The size of each chunk's blob (a piece of a packed chunk is smaller than its blob). */
+    final Map<Digest, Long> blobSizes = new HashMap<>();
+    /** Files that could not be read, named together at the end. */
+    final List<String> problems = new ArrayList<>();
     long hashed;
     long stored;
     int chunksStored;
@@ -198,16 +245,73 @@ public final class DatasetStore {
       this.blobs = blobs;
     }
 
-    DatasetFile file(SourceScan.Entry e) throws IOException {
-      int fd = Syscalls.openat(Libc.AT_FDCWD, Syscalls.cstr(e.path().toString()), Libc.O_RDONLY | Libc.O_NOFOLLOW, 0);
+    DatasetFile[] files(List<SourceScan.Entry> entries) {
+      DatasetFile[] files = new DatasetFile[entries.size()];
+      List<Integer> small = new ArrayList<>();
+      for (int i = 0; i < files.length; i++) {
+        SourceScan.Entry e = entries.get(i);
+        files[i] = switch (e.type()) {
+          case DIR -> DatasetFile.dir(e.rel(), e.mode());
+          case SYMLINK -> DatasetFile.symlink(e.rel(), e.target());
+          case FILE -> e.size() == 0 ? DatasetFile.file(e.rel(), e.mode(), 0, EMPTY_SHA256, List.of())
+              : e.size() < Packer.PACK_LIMIT ? null : large(e);
+        };
+        if (files[i] == null) {
+          small.add(i);
+        }
+      }
+      pack(entries, small, files);
+      return files;
+    }
+
+    /** The version's layers: each distinct chunk once, with its blob's size, in the order files first use it. */
+    List<Descriptor> layers(DatasetConfig config) {
+      Set<Digest> seen = new HashSet<>();
+      List<Descriptor> layers = new ArrayList<>();
+      for (DatasetFile f : config.files()) {
+        if (f.isFile()) {
+          for (Chunk c : f.chunks()) {
+            if (seen.add(c.digest())) {
+              layers.add(Descriptor.of(DatasetFormat.CHUNK_MEDIA_TYPE, c.digest(), blobSizes.get(c.digest())));
+            }
+          }
+        }
+      }
+      return layers;
+    }
+
+    private int open(SourceScan.Entry e) {
+      try {
+        return Syscalls.openat(Libc.AT_FDCWD, e.hostPath(), Libc.O_RDONLY | Libc.O_NOFOLLOW, 0);
+      } catch (labenv.linux.ErrnoException ex) {
+        problems.add(e.rel() + ": " + (ex.errno() == Libc.EACCES ? "permission denied"
+            : ex.errno() == Libc.ENOENT ? "removed while being read" : Libc.errorText(ex.errno())));
+        return -1;
+      }
+    }
+
+    private LabenvException changed(SourceScan.Entry e) {
+      return LabenvException.failed(e.display() + " changed while it was being added; add it again once it is"
+          + " no longer being written");
+    }
+
+    /** A file chunked on its own: its chunks from the caches when its content is known and they are all stored. */
+    private DatasetFile large(SourceScan.Entry e) {
+      byte[] sha = rehash ? null : cache.get(e.key());
+      List<Chunk> known = sha == null ? null : chunkLists.get(sha, e.size());
+      if (known != null && known.stream().allMatch(c -> blobSizes.containsKey(c.digest()) || store.has(c.digest()))) {
+        known.forEach(c -> blobSizes.put(c.digest(), c.size()));
+        progress.advance(e.size());
+        return DatasetFile.file(e.rel(), e.mode(), e.size(), Digest.sha256(sha), known);
+      }
+      int fd = open(e);
+      if (fd < 0) {
+        return DatasetFile.file(e.rel(), e.mode(), e.size(), EMPTY_SHA256, List.of());
+      }
       try {
         StatCache.Key before = StatCache.keyOf(fd);
-        byte[] sha = rehash ? null : cache.get(before);
-        List<Chunk> chunks = sha == null ? null : chunkLists.get(sha, before.size());
-        if (chunks != null && chunks.stream().allMatch(c -> seen.contains(c.digest()) || store.has(c.digest()))) {
-          chunks.forEach(this::use);
-          progress.advance(before.size());
-          return DatasetFile.file(e.rel(), e.mode(), before.size(), Digest.sha256(sha), chunks);
+        if (!before.equals(e.key())) {
+          throw changed(e);
         }
         long start = System.currentTimeMillis() * 1_000_000L;
         MessageDigest whole = Digest.newSha256();
@@ -217,25 +321,17 @@ public final class DatasetStore {
              InputStream in = Channels.newInputStream(ch)) {
           chunker.split(in, (buf, off, len) -> {
             whole.update(buf, off, len);
-            BlobBatch.Put put = blobs.put(buf, off, len);
-            Chunk c = new Chunk(put.digest(), len);
-            out.add(c);
-            use(c);
-            if (put.written()) {
-              stored += len;
-              chunksStored++;
-            }
+            out.add(new Chunk(put(buf, off, len), len));
             read[0] += len;
             progress.advance(len);
           });
         } catch (IOException ex) {
-          throw LabenvException.failed("cannot read " + e.path() + ": " + ex.getMessage(), ex);
+          throw LabenvException.failed("cannot read " + e.display() + ": " + ex.getMessage(), ex);
         }
         hashed += read[0];
         StatCache.Key after = StatCache.keyOf(fd);
         if (read[0] != before.size() || !after.equals(before)) {
-          throw LabenvException.failed(e.path() + " changed while it was being added; add it again once it is"
-              + " no longer being written");
+          throw changed(e);
         }
         byte[] digest = whole.digest();
         cache.put(before, after, start, digest);
@@ -246,13 +342,110 @@ public final class DatasetStore {
       }
     }
 
-    /** Counts a chunk into the version; true the first time the version uses it. */
-    boolean use(Chunk c) {
-      if (!seen.add(c.digest())) {
-        return false;
+    /** Stores one chunk (unless the store has it); its digest. */
+    private Digest put(byte[] buf, int off, int len) {
+      BlobBatch.Put put = blobs.put(buf, off, len);
+      if (blobSizes.putIfAbsent(put.digest(), (long) len) == null && put.written()) {
+        stored += len;
+        chunksStored++;
       }
-      layers.add(Descriptor.of(DatasetFormat.CHUNK_MEDIA_TYPE, c.digest(), c.size()));
-      return true;
+      return put.digest();
+    }
+
+    /**
+     * The small files, packed ({@link Packer}). When the stat cache knows every one of them and the
+     * pack of that sequence is cached with all its chunks stored, nothing is read.
+     */
+    private void pack(List<SourceScan.Entry> entries, List<Integer> small, DatasetFile[] files) {
+      if (small.isEmpty()) {
+        return;
+      }
+      List<Long> sizes = new ArrayList<>(small.size());
+      small.forEach(i -> sizes.add(entries.get(i).size()));
+      List<byte[]> known = new ArrayList<>(small.size());
+      for (int i : small) {
+        byte[] sha = rehash ? null : cache.get(entries.get(i).key());
+        if (sha == null) {
+          known = null;
+          break;
+        }
+        known.add(sha);
+      }
+      if (known != null) {
+        ChunkLists.Pack pack = chunkLists.getPack(ChunkLists.packKey(known, sizes), sizes);
+        if (pack != null && pack.chunks().keySet().stream().allMatch(d -> blobSizes.containsKey(d) || store.has(d))) {
+          blobSizes.putAll(pack.chunks());
+          for (int j = 0; j < small.size(); j++) {
+            SourceScan.Entry e = entries.get(small.get(j));
+            files[small.get(j)] = DatasetFile.file(e.rel(), e.mode(), e.size(), Digest.sha256(known.get(j)),
+                pack.files().get(j));
+            progress.advance(e.size());
+          }
+          return;
+        }
+      }
+      byte[][] shas = new byte[small.size()][];
+      List<List<Chunk>> pieces = new ArrayList<>(java.util.Collections.nCopies(small.size(), null));
+      Map<Digest, Long> chunks;
+      // This thread reads and hashes the files; another packs them, cuts chunks and hashes those.
+      try (PackThread packing = new PackThread(new Packer(chunker, this::put));
+           com.sun.jna.Memory mem = new com.sun.jna.Memory(Packer.PACK_LIMIT + 1)) {
+        MessageDigest md = Digest.newSha256();
+        for (int j = 0; j < small.size(); j++) {
+          int index = small.get(j);
+          int slot = j;
+          SourceScan.Entry e = entries.get(index);
+          int fd = open(e);
+          if (fd < 0) {
+            continue;
+          }
+          byte[] bytes;
+          try {
+            long start = System.currentTimeMillis() * 1_000_000L;
+            int n = 0;
+            // One read of a byte more than the scan saw, usually; a file that grew or shrank since is caught below.
+            while (n <= e.size()) {
+              long r;
+              try {
+                r = Libc.read(fd, mem.share(n), e.size() + 1 - n);
+              } catch (com.sun.jna.LastErrorException ex) {
+                if (ex.getErrorCode() == Libc.EINTR) {
+                  continue;
+                }
+                throw LabenvException.failed("cannot read " + e.display() + ": " + Libc.errorText(ex.getErrorCode()), ex);
+              }
+              if (r == 0) {
+                break;
+              }
+              n += (int) r;
+            }
+            // The scan's key again after the read: the bytes read are the content the scan saw.
+            StatCache.Key after = StatCache.keyOf(fd);
+            if (n != e.size() || !after.equals(e.key())) {
+              throw changed(e);
+            }
+            bytes = mem.getByteArray(0, n);
+            md.update(bytes);
+            byte[] sha = md.digest();
+            shas[j] = sha;
+            cache.put(after, after, start, sha);
+            hashed += n;
+          } finally {
+            Syscalls.close(fd);
+          }
+          byte[] sha = shas[j];
+          packing.add(bytes, p -> {
+            pieces.set(slot, p);
+            files[index] = DatasetFile.file(e.rel(), e.mode(), e.size(), Digest.sha256(sha), p);
+          });
+          progress.advance(bytes.length);
+        }
+        chunks = packing.finish();
+      }
+      if (problems.isEmpty()) {
+        chunkLists.putPack(ChunkLists.packKey(List.of(shas), sizes), new ChunkLists.Pack(pieces,
+            new LinkedHashMap<>(chunks)));
+      }
     }
   }
 
@@ -595,7 +788,7 @@ public final class DatasetStore {
       try {
         Path tempRoot = temp.resolve("root");
         Files.createDirectories(tempRoot);
-        write(config, tempRoot, true, version.digest());
+        write(manifest(version), config, tempRoot, true, version.digest());
         syncfs(temp);
         try {
           Files.move(temp, root.getParent(), StandardCopyOption.ATOMIC_MOVE);
@@ -644,7 +837,7 @@ public final class DatasetStore {
       DatasetConfig config = config(v.manifest());
       Files.createDirectories(parent);
       Files.createDirectory(temp);
-      write(config, temp, false, v.digest());
+      write(manifest(v.manifest()), config, temp, false, v.digest());
       syncfs(temp);
       Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rwxr-xr-x"));
       Files.deleteIfExists(target);
@@ -665,7 +858,9 @@ public final class DatasetStore {
    * modes; for an export, the recorded ones with the owner's write bit. Directory modes last, deepest
    * first, so that read-only directories are filled before they close.
    */
-  private void write(DatasetConfig config, Path root, boolean readOnly, Digest version) throws IOException {
+  private void write(Manifest manifest, DatasetConfig config, Path root, boolean readOnly, Digest version)
+      throws IOException {
+    Pieces pieces = new Pieces(manifest, version);
     List<Path> dirs = new ArrayList<>();
     List<Integer> dirModes = new ArrayList<>();
     for (DatasetFile f : config.files()) {
@@ -680,12 +875,7 @@ public final class DatasetStore {
         case FILE -> {
           try (OutputStream out = Files.newOutputStream(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             for (Chunk c : f.chunks()) {
-              try (InputStream in = store.open(Descriptor.of(DatasetFormat.CHUNK_MEDIA_TYPE, c.digest(), c.size()))) {
-                in.transferTo(out);
-              } catch (DigestMismatchException | labenv.store.BlobNotFoundException e) {
-                throw LabenvException.failed("dataset version " + version + ": file " + f.path() + ": chunk "
-                    + c.digest() + " is damaged or missing (" + e.getMessage() + "); run labenv dataset verify", e);
-              }
+              pieces.copy(c, out, f.path());
             }
           }
           int mode = readOnly ? (f.executable() ? 0555 : 0444) : (f.mode() | 0200);
@@ -698,6 +888,52 @@ public final class DatasetStore {
     }
     if (readOnly) {
       Files.setPosixFilePermissions(root, permissions(0555));
+    }
+  }
+
+  /**
+   * Copies pieces of verified chunks: a whole chunk streamed, a piece of a packed one from the chunk
+   * read whole (at most {@link #MAX_PACKED_CHUNK} bytes) and kept while the next files use it.
+   */
+  private final class Pieces {
+    static final long MAX_PACKED_CHUNK = 64L << 20;
+    final Map<Digest, Descriptor> blobs = new HashMap<>();
+    final Digest version;
+    Digest cached;
+    byte[] bytes;
+
+    Pieces(Manifest manifest, Digest version) {
+      this.version = version;
+      manifest.layers().forEach(l -> blobs.put(l.digest(), l));
+    }
+
+    void copy(Chunk c, OutputStream out, String file) throws IOException {
+      Descriptor blob = blobs.get(c.digest());
+      if (blob == null || c.start() < 0 || c.start() + c.size() > blob.size()) {
+        throw LabenvException.badInput("dataset version " + version + ": file " + file + ": chunk " + c.digest()
+            + (blob == null ? " is not in its manifest" : " is shorter than the piece it is said to hold"));
+      }
+      try {
+        if (c.digest().equals(cached)) {
+          out.write(bytes, (int) c.start(), (int) c.size());
+        } else if (c.start() == 0 && c.size() == blob.size()) {
+          try (InputStream in = store.open(blob)) {
+            in.transferTo(out);
+          }
+        } else if (blob.size() <= MAX_PACKED_CHUNK) {
+          try (InputStream in = store.open(blob)) {
+            bytes = in.readAllBytes();
+          }
+          cached = c.digest();
+          out.write(bytes, (int) c.start(), (int) c.size());
+        } else {
+          throw LabenvException.badInput("dataset version " + version + ": file " + file + ": a piece of chunk "
+              + c.digest() + " of " + blob.size() + " bytes (packed chunks are at most " + MAX_PACKED_CHUNK + ")");
+        }
+      } catch (DigestMismatchException | labenv.store.BlobNotFoundException e) {
+        throw LabenvException.failed("dataset version " + version + ": file " + file + ": chunk "
+            + c.digest() + " is damaged or missing (" + e.getMessage() + "); run labenv dataset verify", e);
+      }
     }
   }
 

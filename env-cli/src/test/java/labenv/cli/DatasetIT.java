@@ -210,25 +210,33 @@ class DatasetIT {
     assertEquals(first.get("bytes").asLong(), rehashed.get("bytesHashed").asLong(), rehashed::toString);
     assertEquals(first.get("digest"), rehashed.get("digest"));
 
-    // A changed file is read again, and only it.
+    // A changed small file: the small files are read again (they are packed, and their stream is chunked as
+    // one), the large one is not, and only the chunk that changed is stored.
     Files.writeString(src.resolve("a.csv"), "id,x\n1,2\n3,5\n");
     JsonNode changed = add("d", src);
-    assertEquals(Files.size(src.resolve("a.csv")), changed.get("bytesHashed").asLong(), changed::toString);
+    long small = Files.size(src.resolve("a.csv")) + Files.size(src.resolve("sub/deeper/run.sh"));
+    assertEquals(small, changed.get("bytesHashed").asLong(), changed::toString);
+    assertEquals(small, changed.get("bytesStored").asLong(), changed::toString);
     assertFalse(first.get("digest").equals(changed.get("digest")));
+
+    // A changed large file is read again, and only it.
+    Thread.sleep(1500);
+    add("d", src);
+    Files.write(src.resolve("sub/blob.bin"), random(8, 3_000_000));
+    JsonNode large = add("d", src);
+    assertEquals(3_000_000, large.get("bytesHashed").asLong(), large::toString);
   }
 
   @Test
   void verifyNamesTheFilesOfADamagedChunk() throws Exception {
     Path src = sample();
     add("d:1", src);
-    JsonNode show = json("dataset", "show", "--format", "json", "d:1");
-    String csvDigest = null;
-    for (JsonNode e : show.get("entries")) {
-      if (e.get("path").asText().equals("a.csv")) {
-        csvDigest = e.get("digest").asText(); // one chunk: the chunk is the file
-      }
-    }
+    // The small files, a.csv and sub/deeper/run.sh, are packed: one chunk holds both, in path order.
+    String csvDigest = "sha256:" + java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+        .digest((Files.readString(src.resolve("a.csv")) + Files.readString(src.resolve("sub/deeper/run.sh")))
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     Path blob = home().resolve("blobs/sha256/" + csvDigest.substring(7));
+    assertTrue(Files.exists(blob), "the packed chunk " + csvDigest);
     blob.toFile().setWritable(true);
     try (RandomAccessFile f = new RandomAccessFile(blob.toFile(), "rw")) {
       f.seek(3);
@@ -238,7 +246,7 @@ class DatasetIT {
     }
     CliProcessIT.Proc verify = labenv("dataset", "verify");
     assertEquals(1, verify.code(), verify::toString);
-    assertTrue(verify.err().contains("files affected: a.csv"), verify.err());
+    assertTrue(verify.err().contains("files affected: a.csv, sub/deeper/run.sh"), verify.err());
     assertTrue(verify.err().contains(csvDigest), verify.err());
     CliProcessIT.Proc export = labenv("dataset", "export", "d:1", dir.resolve("out"));
     assertEquals(1, export.code(), export::toString);

@@ -206,6 +206,11 @@ public final class StatCache {
     } catch (LastErrorException e) {
       throw new ErrnoException("statx", null, e.getErrorCode());
     }
+    return keyOfStatx(buf);
+  }
+
+  /** The key in a struct statx that statx(2) filled with at least {@code STATX_BASIC_STATS}. */
+  public static Key keyOfStatx(byte[] buf) {
     ByteBuffer b = ByteBuffer.wrap(buf).order(ByteOrder.nativeOrder());
     // struct statx: ino 32, size 40, ctime 96 {s64 sec; u32 nsec}, mtime 112, dev_major 136, dev_minor 140
     return new Key(b.getInt(136), b.getInt(140), b.getLong(32), b.getLong(40), b.getLong(112), b.getInt(120),
