@@ -112,11 +112,11 @@ public final class DatasetStore {
     byte[] sourceKey = SourceVersions.key(entries);
     Path versionRecord = null;
     try (StoreLock gc = store.lockShared()) {
-      Descriptor known = rehash ? null : sources.get(sourceKey);
+      SourceVersions.Version known = rehash ? null : sources.get(sourceKey);
       if (known != null && complete(known)) {
         // Nothing the scan sees changed since this source gave that version: nothing to read or store.
-        DatasetName named = publishAll(name, known);
-        return new AddResult(named, known, fileCount, total, 0, 0, 0, false);
+        DatasetName named = publishAll(name, known.manifest());
+        return new AddResult(named, known.manifest(), fileCount, total, 0, 0, 0, false);
       }
       try (BlobBatch blobs = new BlobBatch(store)) {
         Adder adder = new Adder(rehash, progress, blobs);
@@ -153,7 +153,7 @@ public final class DatasetStore {
         versionRecord = null;
         adder.cache.save();
         if (SourceVersions.settled(entries, startNanos)) {
-          sources.put(sourceKey, version);
+          sources.put(sourceKey, version, configDescriptor, manifest.layers());
         }
         return new AddResult(named, version, config.fileCount(), config.bytes(), adder.hashed, adder.stored,
             adder.chunksStored, newVersion);
@@ -183,32 +183,19 @@ public final class DatasetStore {
   /** Names {@code version} as {@code name} (its short digest when {@code name} has no tag) and as latest. */
   private DatasetName publishAll(DatasetName name, Descriptor version) {
     DatasetName named = name.tag() != null ? name : name.withTag(version.digest().shortHex());
-    publish(named, version);
-    if (!named.tag().equals(DatasetName.LATEST)) {
-      publish(named.withTag(DatasetName.LATEST), version);
-    }
+    publish(named.tag().equals(DatasetName.LATEST) ? List.of(named) : List.of(named, named.withTag(DatasetName.LATEST)),
+        version);
     return named;
   }
 
-  /** True when the store has the version's manifest, config and every chunk (not re-hashed: verify does that). */
-  private boolean complete(Descriptor version) {
-    try {
-      if (!store.has(version.digest())) {
+  /** True when the store has every blob of {@code version} (not re-hashed: verify does that). */
+  private boolean complete(SourceVersions.Version version) {
+    for (Digest d : version.blobs()) {
+      if (!store.has(d)) {
         return false;
       }
-      Manifest m = manifest(version);
-      if (!store.has(m.config().digest())) {
-        return false;
-      }
-      for (Descriptor l : m.layers()) {
-        if (!store.has(l.digest())) {
-          return false;
-        }
-      }
-      return true;
-    } catch (LabenvException e) {
-      return false;
     }
+    return true;
   }
 
   private long usable() {
@@ -451,14 +438,25 @@ public final class DatasetStore {
 
   /** Points {@code name} at {@code version}; only a dataset's entry of that name is replaced, never an image's. */
   private void publish(DatasetName name, Descriptor version) {
-    Descriptor entry = new Descriptor(MediaTypes.OCI_MANIFEST, version.digest(), version.size(), null,
-        Map.of(ImageStore.REF_NAME, name.toString()), null, DatasetFormat.ARTIFACT_TYPE);
+    publish(List.of(name), version);
+  }
+
+  /** Points each of {@code names} at {@code version}, in one update of index.json. */
+  private void publish(List<DatasetName> names, Descriptor version) {
     try (StoreLock gc = store.lockShared()) {
       if (!store.has(version.digest())) {
         throw LabenvException.failed("cannot name dataset version " + version.digest() + ": it is not in the store");
       }
-      store.updateIndex(index -> ImageStore.placed(index, entry,
-          d -> DatasetFormat.isDataset(d) && name.toString().equals(d.annotation(ImageStore.REF_NAME))));
+      store.updateIndex(index -> {
+        ImageIndex next = index;
+        for (DatasetName name : names) {
+          Descriptor entry = new Descriptor(MediaTypes.OCI_MANIFEST, version.digest(), version.size(), null,
+              Map.of(ImageStore.REF_NAME, name.toString()), null, DatasetFormat.ARTIFACT_TYPE);
+          next = ImageStore.placed(next, entry,
+              d -> DatasetFormat.isDataset(d) && name.toString().equals(d.annotation(ImageStore.REF_NAME)));
+        }
+        return next;
+      });
     }
   }
 

@@ -6,6 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import labenv.build.StatCache;
@@ -20,9 +22,17 @@ import labenv.store.AtomicFile;
  * ctime). When nothing of that changed, re-adding the directory reads no file and writes nothing: it
  * is the stat cache's trust, applied to the whole tree at once. Remembered only when every file was
  * older than a second when its add began (the stat cache's rule against racily clean files).
+ *
+ * <p>An entry also lists the version's blobs (manifest, config, chunks), so that checking the store
+ * still has them costs a stat each, without parsing the manifest. Binary, checksummed; an entry that
+ * does not parse is ignored (it is only a cache).
  */
 final class SourceVersions {
   private static final long RACY_NANOS = 1_000_000_000L;
+  private static final int MAGIC = 0x4c425356; // "LBSV"
+
+  /** A remembered version: its manifest's descriptor and every blob it needs. */
+  record Version(Descriptor manifest, List<Digest> blobs) {}
 
   private final Path dir;
 
@@ -66,25 +76,60 @@ final class SourceVersions {
   }
 
   /** The version remembered for {@code key}, or null. */
-  Descriptor get(byte[] key) {
+  Version get(byte[] key) {
     try {
-      String[] s = Files.readString(dir.resolve(HexFormat.of().formatHex(key))).trim().split(" ");
-      if (s.length != 2) {
+      byte[] data = Files.readAllBytes(dir.resolve(HexFormat.of().formatHex(key)));
+      int body = data.length - 32;
+      if (body < 4 + 32 + 8 + 4) {
         return null;
       }
-      return new Descriptor(MediaTypes.OCI_MANIFEST, Digest.parse(s[0]), Long.parseLong(s[1]), null, null, null,
-          DatasetFormat.ARTIFACT_TYPE);
+      MessageDigest check = Digest.newSha256();
+      check.update(data, 0, body);
+      if (!MessageDigest.isEqual(check.digest(), Arrays.copyOfRange(data, body, data.length))) {
+        return null;
+      }
+      ByteBuffer b = ByteBuffer.wrap(data, 0, body);
+      if (b.getInt() != MAGIC) {
+        return null;
+      }
+      Digest manifest = digest(b);
+      long size = b.getLong();
+      int n = b.getInt();
+      if (n < 0 || b.remaining() != 32L * n) {
+        return null;
+      }
+      List<Digest> blobs = new ArrayList<>(n + 1);
+      blobs.add(manifest);
+      for (int i = 0; i < n; i++) {
+        blobs.add(digest(b));
+      }
+      return new Version(new Descriptor(MediaTypes.OCI_MANIFEST, manifest, size, null, null, null,
+          DatasetFormat.ARTIFACT_TYPE), blobs);
     } catch (IOException | RuntimeException e) {
       return null;
     }
   }
 
-  /** Remembers {@code version} for {@code key}; failing to is not an error. */
-  void put(byte[] key, Descriptor version) {
+  private static Digest digest(ByteBuffer b) {
+    byte[] d = new byte[32];
+    b.get(d);
+    return Digest.sha256(d);
+  }
+
+  /** Remembers {@code version} (with its config and layers) for {@code key}; failing to is not an error. */
+  void put(byte[] key, Descriptor version, Descriptor config, List<Descriptor> layers) {
+    List<Digest> blobs = new ArrayList<>();
+    blobs.add(config.digest());
+    layers.forEach(l -> blobs.add(l.digest()));
+    ByteBuffer b = ByteBuffer.allocate(4 + 32 + 8 + 4 + 32 * blobs.size() + 32);
+    b.putInt(MAGIC).put(HexFormat.of().parseHex(version.digest().hex())).putLong(version.size()).putInt(blobs.size());
+    blobs.forEach(d -> b.put(HexFormat.of().parseHex(d.hex())));
+    MessageDigest check = Digest.newSha256();
+    check.update(b.array(), 0, b.position());
+    b.put(check.digest());
     try {
       Files.createDirectories(dir);
-      AtomicFile.write(dir.resolve(HexFormat.of().formatHex(key)),
-          (version.digest() + " " + version.size() + "\n").getBytes(StandardCharsets.UTF_8));
+      AtomicFile.write(dir.resolve(HexFormat.of().formatHex(key)), b.array());
     } catch (IOException | RuntimeException e) {
       // only a cache
     }

@@ -210,6 +210,14 @@ class DatasetIT {
     assertEquals(first.get("bytes").asLong(), rehashed.get("bytesHashed").asLong(), rehashed::toString);
     assertEquals(first.get("digest"), rehashed.get("digest"));
 
+    // Removed and pruned, the version's chunks are gone: the same unchanged source is stored again, whole.
+    assertEquals(0, labenv("dataset", "rm", first.get("digest").asText()).code()); // every name of the version
+    assertEquals(0, labenv("prune").code());
+    JsonNode again = add("d", src);
+    assertEquals(first.get("bytes").asLong(), again.get("bytesStored").asLong(), again::toString);
+    assertEquals(first.get("digest"), again.get("digest"));
+    assertEquals(0, labenv("dataset", "verify", "d").code());
+
     // A changed small file: the small files are read again (they are packed, and their stream is chunked as
     // one), the large one is not, and only the chunk that changed is stored.
     Files.writeString(src.resolve("a.csv"), "id,x\n1,2\n3,5\n");
