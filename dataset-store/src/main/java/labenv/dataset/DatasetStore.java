@@ -118,8 +118,7 @@ public final class DatasetStore {
         DatasetName named = publishAll(name, known.manifest());
         return new AddResult(named, known.manifest(), fileCount, total, 0, 0, 0, false);
       }
-      try (BlobBatch blobs = new BlobBatch(store)) {
-        Adder adder = new Adder(rehash, progress, blobs);
+      try (BlobBatch blobs = new BlobBatch(store); Adder adder = new Adder(rehash, progress, blobs)) {
         progress.start("add " + name.name(), total);
         DatasetFile[] files;
         try {
@@ -210,7 +209,15 @@ public final class DatasetStore {
    * One add: reads what the caches do not know, stores new chunks, counts. Large files are chunked on
    * their own; small ones ({@link Packer#PACK_LIMIT}) are packed, in path order.
    */
-  private final class Adder {
+  private final class Adder implements AutoCloseable {
+    /** Hashes the chunks of large files, and the files, while the adding thread reads and cuts. */
+    final java.util.concurrent.ExecutorService hasher = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "dataset-hash");
+      t.setDaemon(true);
+      return t;
+    });
+    /** Bytes of chunks copied for the hashing thread and not hashed yet: memory stays flat. */
+    final java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(64 << 20);
     final boolean rehash;
     final Progress progress;
     final StatCache cache = StatCache.load(statDir, "file-stat-cache");
@@ -301,26 +308,42 @@ public final class DatasetStore {
           throw changed(e);
         }
         long start = System.currentTimeMillis() * 1_000_000L;
+        // This thread reads and cuts; the hashing thread hashes each chunk and the whole file, in order.
         MessageDigest whole = Digest.newSha256();
-        List<Chunk> out = new ArrayList<>();
+        List<java.util.concurrent.Future<Digest>> pending = new ArrayList<>();
+        List<Integer> lengths = new ArrayList<>();
         long[] read = {0};
         try (FileChannel ch = FileChannel.open(Path.of("/proc/self/fd/" + fd), StandardOpenOption.READ);
              InputStream in = Channels.newInputStream(ch)) {
           chunker.split(in, (buf, off, len) -> {
-            whole.update(buf, off, len);
-            out.add(new Chunk(put(buf, off, len), len));
+            byte[] copy = java.util.Arrays.copyOfRange(buf, off, off + len);
+            inFlight.acquireUninterruptibly(len);
+            pending.add(hasher.submit(() -> {
+              try {
+                whole.update(copy);
+                return putOwned(copy);
+              } finally {
+                inFlight.release(copy.length);
+              }
+            }));
+            lengths.add(len);
             read[0] += len;
             progress.advance(len);
           });
         } catch (IOException ex) {
           throw LabenvException.failed("cannot read " + e.display() + ": " + ex.getMessage(), ex);
         }
+        List<Chunk> out = new ArrayList<>(pending.size());
+        for (int i = 0; i < pending.size(); i++) {
+          out.add(new Chunk(await(pending.get(i)), lengths.get(i)));
+        }
         hashed += read[0];
         StatCache.Key after = StatCache.keyOf(fd);
         if (read[0] != before.size() || !after.equals(before)) {
           throw changed(e);
         }
-        byte[] digest = whole.digest();
+        java.util.concurrent.Callable<byte[]> finish = whole::digest;
+        byte[] digest = await(hasher.submit(finish)); // after every update: one thread, in order
         cache.put(before, after, start, digest);
         chunkLists.put(digest, read[0], out);
         return DatasetFile.file(e.rel(), e.mode(), read[0], Digest.sha256(digest), out);
@@ -331,12 +354,39 @@ public final class DatasetStore {
 
     /** Stores one chunk (unless the store has it); its digest. */
     private Digest put(byte[] buf, int off, int len) {
-      BlobBatch.Put put = blobs.put(buf, off, len);
+      return counted(blobs.put(buf, off, len), len);
+    }
+
+    /** {@link #put} of a whole array handed over (not copied). */
+    private Digest putOwned(byte[] data) {
+      return counted(blobs.putOwned(data), data.length);
+    }
+
+    private Digest counted(BlobBatch.Put put, int len) {
       if (blobSizes.putIfAbsent(put.digest(), (long) len) == null && put.written()) {
         stored += len;
         chunksStored++;
       }
       return put.digest();
+    }
+
+    private <T> T await(java.util.concurrent.Future<T> f) {
+      try {
+        return f.get();
+      } catch (java.util.concurrent.ExecutionException ex) {
+        if (ex.getCause() instanceof LabenvException le) {
+          throw LabenvException.failed(le.getMessage(), le);
+        }
+        throw LabenvException.failed("dataset add: hashing failed: " + ex.getCause(), ex.getCause());
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+        throw LabenvException.failed("dataset add: interrupted", ex);
+      }
+    }
+
+    @Override
+    public void close() {
+      hasher.shutdownNow();
     }
 
     /**

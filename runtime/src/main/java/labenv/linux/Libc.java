@@ -172,6 +172,11 @@ public final class Libc {
 
   public static native int syncfs(int fd) throws LastErrorException;
 
+  public static final int SYNC_FILE_RANGE_WRITE = 2;
+
+  /** sync_file_range(2): with {@link #SYNC_FILE_RANGE_WRITE}, starts writing the file's dirty pages back, without waiting. */
+  public static native int sync_file_range(int fd, long offset, long nbytes, int flags) throws LastErrorException;
+
   // added for labenv.layer: xattrs through an open descriptor (no path lookup), reads into native memory.
   public static native long flistxattr(int fd, byte[] list, long size) throws LastErrorException;
 

@@ -39,7 +39,7 @@ import labenv.linux.Syscalls;
  * before publish returns. {@link #close()} removes what was not published.
  *
  * <p>Holds the store's gc lock shared from creation to close, like {@link BlobWriter}. Used by one
- * thread; publish once, at the end.
+ * thread at a time (handing it between threads must order their uses); publish once, at the end.
  */
 public final class BlobBatch implements AutoCloseable {
   private static final java.nio.file.attribute.FileAttribute<?> READ_ONLY =
@@ -95,8 +95,24 @@ public final class BlobBatch implements AutoCloseable {
     if (staged.contains(digest) || store.has(digest)) {
       return new Put(digest, false);
     }
+    return stage(digest, java.util.Arrays.copyOfRange(buf, off, off + len));
+  }
+
+  /** Like {@link #put} for a whole array the caller hands over: it must not change it afterwards (no copy is made). */
+  public Put putOwned(byte[] data) {
+    ensureOpen();
+    throwFailure();
+    md.update(data);
+    Digest digest = Digest.sha256(md.digest());
+    if (staged.contains(digest) || store.has(digest)) {
+      return new Put(digest, false);
+    }
+    return stage(digest, data);
+  }
+
+  private Put stage(Digest digest, byte[] copy) {
+    int len = copy.length;
     staged.add(digest);
-    byte[] copy = java.util.Arrays.copyOfRange(buf, off, off + len);
     int permits = Math.min(len, MAX_QUEUED_BYTES);
     room.acquireUninterruptibly(permits);
     Path target = store.path(digest);
@@ -126,6 +142,27 @@ public final class BlobBatch implements AutoCloseable {
       if (failure == null) {
         failure = LabenvException.failed("cannot write blob " + temp + ": " + e.getMessage(), e);
       }
+      return;
+    }
+    startWriteback(temp);
+  }
+
+  /**
+   * Has the kernel start writing the blob to disk now, without waiting for it, so that the syncfs of
+   * {@link #publish} finds little left to write: with a gigabyte added, the disk writes while the next
+   * chunks are hashed, rather than all at the end (dirty pages are otherwise left until 10 % of memory is
+   * dirty). Only a hint: failing to give it changes nothing.
+   */
+  private static void startWriteback(Path file) {
+    try {
+      int fd = Syscalls.openat(Libc.AT_FDCWD, Syscalls.cstr(file.toString()), Libc.O_RDONLY, 0);
+      try {
+        Libc.sync_file_range(fd, 0, 0, Libc.SYNC_FILE_RANGE_WRITE);
+      } finally {
+        Syscalls.close(fd);
+      }
+    } catch (LastErrorException | LabenvException e) {
+      // a hint only
     }
   }
 
