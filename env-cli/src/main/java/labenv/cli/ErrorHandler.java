@@ -29,7 +29,9 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
     err.flush();
     // run and exec keep 0..124 for the command's own status: every failure of labenv's is 125 there.
     Object verb = cmd.getCommandSpec().userObject();
-    return verb instanceof RunCommand || verb instanceof ExecCommand ? ExitCode.RUNTIME_FAILED : exitCode(ex);
+    // A project run (labenv.yaml) is not docker's run: its bad input is 2 and its failures 1, like any verb's.
+    boolean container = verb instanceof RunCommand r ? !r.projectMode : verb instanceof ExecCommand;
+    return container ? ExitCode.RUNTIME_FAILED : exitCode(ex);
   }
 
   static int exitCode(Throwable ex) {

@@ -50,6 +50,7 @@ public final class LabenvCommand implements Callable<Integer> {
       RmCommand.class,
       WaitCommand.class,
       ExecCommand.class,
+      VerifyCommand.class,
       VolumeCommand.class,
       DatasetCommand.class,
       RuntimeCommand.class,

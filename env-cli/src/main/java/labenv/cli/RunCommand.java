@@ -105,7 +105,9 @@ final class RunCommand extends Verb {
       description = "Who runs the container: labenv's own init (default), or crun or runc given the same OCI config.")
   String runtime = "labenv";
 
-  @Parameters(index = "0", paramLabel = "IMAGE", description = "name[:tag], digest, or unique digest prefix")
+  @Parameters(index = "0", paramLabel = "IMAGE|DIR", arity = "0..1",
+      description = "name[:tag], digest, or unique digest prefix; or a project folder (with labenv.yaml), which is "
+          + "also what run alone runs: the current directory")
   String ref;
 
   @Parameters(index = "1..*", paramLabel = "CMD", arity = "0..*", description = "the command and its arguments")
@@ -133,8 +135,17 @@ final class RunCommand extends Verb {
     return out;
   }
 
+  /** True once the command line names a project rather than an image: its failures exit 1 and 2, not 125. */
+  boolean projectMode;
+
   @Override
   public Integer call() {
+    projectMode = ref == null || Files.isDirectory(Path.of(ref));
+    Path project = project();
+    projectMode = project != null;
+    if (project != null) {
+      return runProject(project);
+    }
     List<ContainerSpec.Mount> all = new ArrayList<>();
     volumes.stream().map(RunOptions::volume).forEach(all::add);
     mounts.stream().map(RunOptions::mount).forEach(all::add);
@@ -201,6 +212,55 @@ final class RunCommand extends Verb {
           + Limits.bytes(limits.memoryBytes()) + ")");
     }
     return exit.status();
+  }
+
+  /** The project folder to run: none given and one here, or the folder given; null for an image. */
+  private Path project() {
+    if (ref == null) {
+      Path here = Path.of("").toAbsolutePath();
+      if (!labenv.project.ProjectFile.isProject(here)) {
+        throw LabenvException.badInput("run needs an IMAGE, or a project: no " + labenv.project.ProjectFile.FILE
+            + " in " + here + " (labenv init makes one)");
+      }
+      return here;
+    }
+    Path dir = Path.of(ref);
+    return (ref.contains("/") || ref.equals(".") || ref.equals("..")) && Files.isDirectory(dir)
+        || Files.isDirectory(dir) && labenv.project.ProjectFile.isProject(dir) ? dir.toAbsolutePath().normalize() : null;
+  }
+
+  /**
+   * {@code labenv run [DIR]}: builds the project's image (cached), runs its command hermetically with its datasets
+   * read-only and its outputs writable, and writes receipt.json. The command's exit status is run's.
+   */
+  private int runProject(Path dir) {
+    if (!command.isEmpty() || detach || process.tty || !volumes.isEmpty() || !mounts.isEmpty() || !tmpfs.isEmpty()
+        || !datasets.isEmpty() || !publish.isEmpty() || name != null || entrypoint != null || !runtime.equals("labenv")) {
+      throw LabenvException.badInput("a project run takes its command, datasets, outputs and limits from "
+          + labenv.project.ProjectFile.FILE + ": options for a container (CMD, -d, -t, -v, --mount, --tmpfs, "
+          + "--dataset, -p, --name, --entrypoint, --runtime) are for runs of an image");
+    }
+    labenv.project.ProjectFile p = labenv.project.ProjectFile.read(dir);
+    labenv.project.ProjectRunner runner = new labenv.project.ProjectRunner(store(), images(), containers(),
+        VersionProvider.version());
+    Image image = runner.image(p, new BuildCommand.StepPrinter(err(), false));
+    labenv.project.ProjectRunner.Result r = runner.run(p, image, Launcher.Stdio.inherit(process.interactive));
+    labenv.project.Receipt receipt = r.receipt();
+    if (receipt.exitCode() != 0) {
+      err().println("labenv: " + p.name() + ": the command exited " + receipt.exitCode() + "; the project's outputs "
+          + "are unchanged, no receipt was written; this run's outputs are in " + r.outputs());
+      err().flush();
+      return receipt.exitCode();
+    }
+    out().println("receipt: " + r.receiptFile());
+    out().println("outputs: " + receipt.outputs().root() + " (" + receipt.outputs().files().size() + " file"
+        + (receipt.outputs().files().size() == 1 ? "" : "s") + ")");
+    for (labenv.project.Receipt.OutputFile f : receipt.outputs().files()) {
+      out().println("  " + f.sha256().substring(0, 12) + "  " + String.format("%8s", Units.bytes(f.size())) + "  "
+          + f.path());
+    }
+    out().flush();
+    return ExitCode.OK;
   }
 
   /**

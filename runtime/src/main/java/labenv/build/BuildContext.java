@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import labenv.LabenvException;
 
 /**
@@ -32,6 +33,32 @@ public final class BuildContext {
    * @throws LabenvException BAD_INPUT when dir is not a directory or an ignore file has a bad pattern
    */
   public static BuildContext open(Path dir, Path envfile) {
+    return open(dir, envfile, List.of());
+  }
+
+  /**
+   * Like {@link #open(Path, Path)}, with {@code ignored} patterns (the ignore file's syntax) applied after the
+   * ignore file's: what a project run keeps out of its image (its outputs, receipt and work directory).
+   */
+  public static BuildContext open(Path dir, Path envfile, List<String> ignored) {
+    BuildContext c = openFile(dir, envfile);
+    if (ignored.isEmpty()) {
+      return c;
+    }
+    String content = c.ignoreFile == null ? "" : read(c.ignoreFile);
+    return new BuildContext(c.root, IgnoreRules.parse(content + "\n" + String.join("\n", ignored),
+        c.ignoreFile == null ? "the project's outputs" : display(c.root, c.ignoreFile)), c.ignoreFile);
+  }
+
+  private static String read(Path file) {
+    try {
+      return new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw LabenvException.failed("cannot read " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static BuildContext openFile(Path dir, Path envfile) {
     Path root = dir.toAbsolutePath().normalize();
     if (!Files.exists(root)) {
       throw LabenvException.badInput("build context " + dir + " does not exist");
@@ -50,13 +77,7 @@ public final class BuildContext {
     if (!Files.isRegularFile(file)) {
       return new BuildContext(root, IgnoreRules.none(), null);
     }
-    String content;
-    try {
-      content = new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw LabenvException.failed("cannot read " + file + ": " + e.getMessage(), e);
-    }
-    return new BuildContext(root, IgnoreRules.parse(content, display(root, file)), file);
+    return new BuildContext(root, IgnoreRules.parse(read(file), display(root, file)), file);
   }
 
   /** The name errors give the ignore file: relative to the context when inside it. */

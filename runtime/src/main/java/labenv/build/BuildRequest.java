@@ -21,18 +21,25 @@ import java.util.Map;
  */
 public record BuildRequest(Path context, Path envfile, List<String> tags, Map<String, String> buildArgs,
     String target, boolean noCache, String network, long sourceDateEpoch, Lockfile lock,
-    labenv.layer.Compression compression) {
+    labenv.layer.Compression compression, List<String> ignored) {
   public BuildRequest {
     compression = compression == null ? labenv.layer.Compression.ZSTD : compression;
+    ignored = ignored == null ? List.of() : List.copyOf(ignored);
     tags = List.copyOf(tags);
     buildArgs = Map.copyOf(buildArgs);
     network = network == null ? "default" : network;
   }
 
+  /** Without patterns ignored beyond the context's ignore file. */
+  public BuildRequest(Path context, Path envfile, List<String> tags, Map<String, String> buildArgs, String target,
+      boolean noCache, String network, long sourceDateEpoch, Lockfile lock, labenv.layer.Compression compression) {
+    this(context, envfile, tags, buildArgs, target, noCache, network, sourceDateEpoch, lock, compression, List.of());
+  }
+
   /** This request without cache (for {@code --check}) and without names. */
   public BuildRequest fromNothing() {
     return new BuildRequest(context, envfile, List.of(), buildArgs, target, true, network, sourceDateEpoch, lock,
-        compression);
+        compression, ignored);
   }
 
   /** The Envfile to read: the one given, else Envfile in the context, else Dockerfile. */

@@ -79,7 +79,7 @@ public final class Builder {
       this.envfile = envfile;
       this.file = envfile.fileName();
       this.plan = new StagePlan(envfile);
-      this.context = BuildContext.open(request.context(), request.envfileOrDefault());
+      this.context = BuildContext.open(request.context(), request.envfileOrDefault(), request.ignored());
       this.work = work;
       this.packer = new StepLayers(store, layerCache, request.sourceDateEpoch(), request.compression());
     }

@@ -60,7 +60,8 @@ public final class AtomicFile {
     return fileName.startsWith(TEMP_PREFIX);
   }
 
-  static String randomSuffix() {
+  /** 12 random hex digits, for names of temporary files and directories. */
+  public static String randomSuffix() {
     byte[] b = new byte[8];
     RANDOM.nextBytes(b);
     return HexFormat.of().formatHex(b);

@@ -1,0 +1,200 @@
+package labenv.cli;
+
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import labenv.LabenvException;
+import labenv.container.Launcher;
+import labenv.image.Json;
+import labenv.project.OutputDiff;
+import labenv.project.OutputHashes;
+import labenv.project.ProjectRunner;
+import labenv.project.Receipt;
+import labenv.store.AtomicFile;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "verify",
+    description = {"Run an analysis again from its receipt alone, and compare every output with the receipt's hashes.",
+        "The image and the datasets are taken by digest from the store (labenv load brings them from an archive). "
+        + "Exits 0 when every output matches, 1 when one differs (each is explained: tables by rows and cells, "
+        + "JSON by paths, text by a unified diff, other files by size and hash), 2 for a bad receipt."})
+final class VerifyCommand extends Verb {
+  @Parameters(index = "0", paramLabel = "RECEIPT", description = "a receipt.json (or the project folder that has one)")
+  Path receiptPath;
+
+  @Option(names = "--explain", description = "Show every difference in full (default: the first lines of each).")
+  boolean explain;
+
+  @Option(names = "--tolerance", paramLabel = "T",
+      description = "Accept numbers within T (|a-b| <= T*max(1,|a|,|b|)) in tables and JSON; reported as such, never as an "
+          + "exact match.")
+  double tolerance;
+
+  @Option(names = "--keep", description = "Keep the re-run's outputs (printed) even when they match.")
+  boolean keep;
+
+  @Option(names = "--format", description = "table or json")
+  OutputFormat format = OutputFormat.table;
+
+  /** Lines of each explanation shown without --explain. */
+  private static final int BRIEF_LINES = 6;
+
+  @Override
+  public Integer call() {
+    if (tolerance < 0 || Double.isNaN(tolerance)) {
+      throw LabenvException.badInput("--tolerance " + tolerance + ": expected 0 or more");
+    }
+    Path file = Files.isDirectory(receiptPath) ? receiptPath.resolve(Receipt.FILE) : receiptPath;
+    Receipt expected = Receipt.read(file);
+    Path originals = file.toAbsolutePath().getParent();
+    Path outputs = store().root().resolve("verify").resolve(AtomicFile.randomSuffix());
+    ProjectRunner runner = new ProjectRunner(store(), images(), containers(), VersionProvider.version());
+    if (format != OutputFormat.json) {
+      err().println("verify: running " + expected.project() + " again (image " + expected.image().digest()
+          .substring(0, 19) + ", " + expected.datasets().size() + " dataset" + (expected.datasets().size() == 1 ? ""
+          : "s") + ")");
+      err().flush();
+    }
+    Receipt actual;
+    try {
+      actual = runner.rerun(expected, outputs, Launcher.Stdio.inherit(false));
+    } catch (LabenvException e) {
+      removeQuietly(outputs);
+      throw e;
+    }
+
+    Map<String, Receipt.OutputFile> before = byPath(expected.outputs().files());
+    Map<String, Receipt.OutputFile> after = byPath(actual.outputs().files());
+    List<Map<String, Object>> findings = new ArrayList<>();
+    boolean exact = actual.exitCode() == expected.exitCode() && actual.outputs().root().equals(expected.outputs().root());
+    boolean accepted = exact;
+    if (!exact) {
+      accepted = actual.exitCode() == expected.exitCode();
+      for (String path : union(before, after)) {
+        Receipt.OutputFile b = before.get(path);
+        Receipt.OutputFile a = after.get(path);
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("path", path);
+        if (b == null) {
+          f.put("status", "added");
+          f.put("lines", List.of("not in the receipt: made by this run only (" + a.size() + " bytes)"));
+          accepted = false;
+        } else if (a == null) {
+          f.put("status", "missing");
+          f.put("lines", List.of("in the receipt (" + b.size() + " bytes, sha256 " + b.sha256() + "), not made by this run"));
+          accepted = false;
+        } else if (!a.sha256().equals(b.sha256())) {
+          Path original = originals.resolve(path);
+          OutputDiff.Explanation x = original(original, b)
+              ? OutputDiff.explain(path, original, outputs.resolve(path), new OutputDiff.Options(tolerance, 5)) : null;
+          boolean within = x != null && x.withinTolerance();
+          f.put("status", within ? "within-tolerance" : "differs");
+          List<String> lines = new ArrayList<>();
+          lines.add("sha256 " + b.sha256().substring(0, 12) + " (" + b.size() + " bytes) in the receipt, "
+              + a.sha256().substring(0, 12) + " (" + a.size() + " bytes) now");
+          if (x != null) {
+            lines.addAll(x.lines());
+          } else {
+            lines.add("(the original is not beside the receipt, or no longer matches it: only hashes to compare)");
+          }
+          f.put("lines", lines);
+          accepted &= within;
+        } else {
+          continue;
+        }
+        findings.add(f);
+      }
+    }
+    boolean keepOutputs = keep || !exact;
+    if (!keepOutputs) {
+      removeQuietly(outputs);
+    }
+    print(expected, actual, findings, exact, accepted, keepOutputs ? outputs : null);
+    return accepted ? ExitCode.OK : ExitCode.FAILED;
+  }
+
+  /** True when {@code original} is still the file the receipt recorded (so it can be compared with). */
+  private static boolean original(Path original, Receipt.OutputFile recorded) {
+    try {
+      return Files.isRegularFile(original, LinkOption.NOFOLLOW_LINKS) && Files.size(original) == recorded.size()
+          && OutputHashes.sha256(original).equals(recorded.sha256());
+    } catch (java.io.IOException e) {
+      return false;
+    }
+  }
+
+  private void print(Receipt expected, Receipt actual, List<Map<String, Object>> findings, boolean exact,
+      boolean accepted, Path kept) {
+    if (format == OutputFormat.json) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("result", exact ? "match" : accepted ? "match-within-tolerance" : "differs");
+      m.put("expectedRoot", expected.outputs().root());
+      m.put("actualRoot", actual.outputs().root());
+      m.put("expectedExitCode", expected.exitCode());
+      m.put("actualExitCode", actual.exitCode());
+      m.put("tolerance", tolerance);
+      m.put("differences", findings);
+      m.put("outputs", kept == null ? null : kept.toString());
+      out().println(Json.pretty(m));
+      out().flush();
+      return;
+    }
+    if (exact) {
+      out().println("verified: every output matches (" + actual.outputs().files().size() + " files, root "
+          + actual.outputs().root() + ")");
+    } else {
+      if (actual.exitCode() != expected.exitCode()) {
+        out().println("exit code: " + expected.exitCode() + " in the receipt, " + actual.exitCode() + " now");
+      }
+      for (Map<String, Object> f : findings) {
+        out().println(f.get("path") + ": " + f.get("status"));
+        @SuppressWarnings("unchecked")
+        List<String> lines = (List<String>) f.get("lines");
+        int shown = explain ? lines.size() : Math.min(lines.size(), BRIEF_LINES);
+        for (int i = 0; i < shown; i++) {
+          out().println("  " + lines.get(i));
+        }
+        if (shown < lines.size()) {
+          out().println("  ... " + (lines.size() - shown) + " more lines (--explain shows them)");
+        }
+      }
+      out().println(accepted
+          ? "verified within tolerance " + tolerance + ": the outputs are NOT identical; every difference is numeric "
+              + "and within the tolerance"
+          : "not verified: " + findings.size() + " output" + (findings.size() == 1 ? "" : "s") + " differ"
+              + (actual.exitCode() != expected.exitCode() ? ", and the exit code" : ""));
+    }
+    if (kept != null) {
+      out().println("this run's outputs: " + kept);
+    }
+    out().flush();
+  }
+
+  private static Map<String, Receipt.OutputFile> byPath(List<Receipt.OutputFile> files) {
+    Map<String, Receipt.OutputFile> m = new LinkedHashMap<>();
+    files.forEach(f -> m.put(f.path(), f));
+    return m;
+  }
+
+  private static List<String> union(Map<String, ?> a, Map<String, ?> b) {
+    java.util.TreeSet<String> all = new java.util.TreeSet<>(a.keySet());
+    all.addAll(b.keySet());
+    return new ArrayList<>(all);
+  }
+
+  private static void removeQuietly(Path dir) {
+    try {
+      if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+        new labenv.layer.LayerApplier().remove(dir);
+      }
+    } catch (RuntimeException e) {
+      // left for the user to remove; its path was not printed, but it is under the store
+    }
+  }
+}

@@ -1,0 +1,281 @@
+package labenv.project;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import labenv.LabenvException;
+import labenv.build.BuildListener;
+import labenv.build.BuildRequest;
+import labenv.build.BuildResult;
+import labenv.build.Builder;
+import labenv.container.Container;
+import labenv.container.ContainerSpec;
+import labenv.container.ContainerState;
+import labenv.container.Containers;
+import labenv.container.Launcher;
+import labenv.container.Limits;
+import labenv.container.Monitor;
+import labenv.container.RunOptions;
+import labenv.dataset.DatasetStore;
+import labenv.dataset.DatasetVersion;
+import labenv.layer.LayerApplier;
+import labenv.store.AtomicFile;
+import labenv.store.ContentStore;
+import labenv.store.Image;
+import labenv.store.ImageStore;
+
+/**
+ * Runs an analysis hermetically and records it: {@link #run} for a project ({@code labenv run} in
+ * its folder), {@link #rerun} for a receipt ({@code labenv verify}). Either way the container has no
+ * network, a fixed hostname, a fixed locale, time zone, SOURCE_DATE_EPOCH, hash seed and math-library
+ * thread counts, the datasets mounted read-only and only the output directories writable.
+ */
+public final class ProjectRunner {
+  /** The container's hostname in every project run. */
+  public static final String HOSTNAME = "labenv";
+  /** Thread-count variables of OpenMP and the BLAS/LAPACK libraries: set to the CPU limit. */
+  static final List<String> THREAD_VARIABLES = List.of("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+      "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "BLIS_NUM_THREADS");
+
+  private final ContentStore store;
+  private final ImageStore images;
+  private final Containers containers;
+  private final String version;
+
+  public ProjectRunner(ContentStore store, ImageStore images, Containers containers, String labenvVersion) {
+    this.store = store;
+    this.images = images;
+    this.containers = containers;
+    this.version = labenvVersion;
+  }
+
+  /** What a run gave: its receipt, where it was written, and where the outputs are. */
+  public record Result(Receipt receipt, Path receiptFile, Path outputs) {}
+
+  /** The environment every project run gets, before the project's own {@code env}. */
+  static List<String> hermeticEnvironment(long sourceDateEpoch, double cpus) {
+    List<String> env = new ArrayList<>(List.of("TZ=UTC", "LANG=C.UTF-8", "LC_ALL=C.UTF-8",
+        "SOURCE_DATE_EPOCH=" + sourceDateEpoch, "PYTHONHASHSEED=0"));
+    int threads = Math.max(1, (int) Math.ceil(cpus));
+    THREAD_VARIABLES.forEach(v -> env.add(v + "=" + threads));
+    return env;
+  }
+
+  /** The image a project names: built (cached) from its context and named NAME:latest, or the one given. */
+  public Image image(ProjectFile p, BuildListener listener) {
+    if (p.imageRef() != null) {
+      return images.image(p.imageRef());
+    }
+    // What runs write (outputs, receipt, .labenv/) never goes into the image: the image would change with every run.
+    Path context = p.dir().resolve(p.build());
+    List<String> ignored = new ArrayList<>();
+    for (String out : concat(p.outputs(), List.of(Receipt.FILE, ".labenv"))) {
+      Path abs = p.dir().resolve(out);
+      if (abs.startsWith(context) && !abs.equals(context)) {
+        ignored.add("/" + context.relativize(abs));
+      }
+    }
+    BuildRequest request = new BuildRequest(context, p.envfile() == null ? null : p.dir().resolve(p.envfile()),
+        List.of(tag(p)), Map.of(), null, false, null, p.sourceDateEpoch(), null, null, ignored);
+    BuildResult built = new Builder(images, listener).build(request);
+    return images.image(built.manifest().digest().toString());
+  }
+
+  private static List<String> concat(List<String> a, List<String> b) {
+    List<String> out = new ArrayList<>(a);
+    out.addAll(b);
+    return out;
+  }
+
+  /** NAME:latest, NAME the project's name made a valid repository name. */
+  static String tag(ProjectFile p) {
+    String name = p.name().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]+", "-").replaceAll("^[^a-z0-9]+", "");
+    return (name.isEmpty() ? "project" : name) + ":latest";
+  }
+
+  /**
+   * Runs the project: its outputs are written to a staging directory in {@code .labenv/}; when the
+   * command exits 0 they replace the project's output directories and {@code receipt.json} is
+   * written beside {@code labenv.yaml}. Otherwise the project's outputs are left as they were, the
+   * failed run's are kept in {@code .labenv/failed/} and no receipt is written.
+   */
+  public Result run(ProjectFile p, Image image, Launcher.Stdio stdio) {
+    List<Receipt.DatasetRef> datasets = new ArrayList<>();
+    DatasetStore ds = new DatasetStore(store);
+    for (Map.Entry<String, String> d : p.datasets().entrySet()) {
+      DatasetVersion v = ds.resolve(d.getKey());
+      datasets.add(new Receipt.DatasetRef(d.getKey(), v.digest().toString(), d.getValue()));
+    }
+    Path work = p.dir().resolve(".labenv");
+    Path staging = work.resolve("run-" + AtomicFile.randomSuffix());
+    String workdir = p.workdir() != null ? p.workdir() : workdir(image);
+    List<String> env = new ArrayList<>(hermeticEnvironment(p.sourceDateEpoch(), cpus(p.cpus())));
+    p.env().forEach((k, v) -> env.add(k + "=" + v));
+    List<String> command = p.command() == null ? List.of() : p.shellCommand()
+        ? List.of("/bin/sh", "-c", p.command().get(0)) : p.command();
+    Limits limits = limits(cpus(p.cpus()), p.memory() == null ? null : Limits.memory(p.memory()), p.pids());
+    try {
+      Files.createDirectories(staging);
+      Execution e = execute(image, p.shellCommand() ? "" : null, command, env, workdir, datasets, p.outputs(),
+          staging, limits, p.name(), stdio);
+      Receipt receipt = e.receipt(version, p.name(), new Receipt.ImageRef(image.descriptor().digest().toString(),
+          p.imageRef() != null ? p.imageRef() : "build " + p.build()), datasets, workdir, p.outputs(),
+          new Receipt.Limits(cpus(p.cpus()), limits.memoryBytes() == 0 ? null : limits.memoryBytes(),
+              limits.pids() == 0 ? null : limits.pids()));
+      if (e.exitCode() != 0) {
+        Path failed = work.resolve("failed");
+        removeTree(failed);
+        Files.move(staging, failed, StandardCopyOption.ATOMIC_MOVE);
+        return new Result(receipt, null, failed);
+      }
+      for (String out : p.outputs()) {
+        Path target = p.dir().resolve(out);
+        Path old = work.resolve("old-" + AtomicFile.randomSuffix());
+        Files.createDirectories(target.getParent());
+        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+          Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
+        }
+        Files.move(staging.resolve(out), target, StandardCopyOption.ATOMIC_MOVE);
+        removeTree(old);
+      }
+      Path receiptFile = p.dir().resolve(Receipt.FILE);
+      AtomicFile.write(receiptFile, receipt.toJson());
+      return new Result(receipt, receiptFile, p.dir());
+    } catch (IOException ex) {
+      throw LabenvException.failed("project " + p.dir() + ": " + ex.getMessage(), ex);
+    } finally {
+      removeTree(staging);
+    }
+  }
+
+  /**
+   * Runs what {@code receipt} records again, by digest, with its outputs written below {@code outputs}
+   * (a new or empty directory). Returns the new run's receipt (its outputs hashed).
+   */
+  public Receipt rerun(Receipt r, Path outputs, Launcher.Stdio stdio) {
+    Image image;
+    try {
+      image = images.image(r.image().digest());
+    } catch (LabenvException e) {
+      throw LabenvException.failed("image " + r.image().digest() + " (" + r.image().source() + ") is not in the store:"
+          + " get it with labenv load ARCHIVE (from labenv save), or rebuild it from its project", e);
+    }
+    DatasetStore ds = new DatasetStore(store);
+    for (Receipt.DatasetRef d : r.datasets()) {
+      try {
+        ds.resolve(d.digest());
+      } catch (LabenvException e) {
+        throw LabenvException.failed("dataset " + d.name() + " (" + d.digest() + ") is not in the store: get it with "
+            + "labenv load ARCHIVE (from labenv save --dataset " + d.name() + "), or labenv dataset add", e);
+      }
+    }
+    Limits limits = limits(r.limits().cpus(), r.limits().memory(), r.limits().pids());
+    try {
+      Files.createDirectories(outputs);
+      Execution e = execute(image, "", r.command(), r.environment(), r.workdir(), r.datasets(), r.outputs().dirs(),
+          outputs, limits, r.project(), stdio);
+      return e.receipt(version, r.project(), r.image(), r.datasets(), r.workdir(), r.outputs().dirs(), r.limits());
+    } catch (IOException ex) {
+      throw LabenvException.failed("cannot re-run " + r.project() + ": " + ex.getMessage(), ex);
+    }
+  }
+
+  /** One container run and what is known once it ended. */
+  private record Execution(List<String> args, List<String> env, String started, String ended, int exitCode,
+      List<Receipt.OutputFile> files) {
+    Receipt receipt(String version, String project, Receipt.ImageRef image, List<Receipt.DatasetRef> datasets,
+        String workdir, List<String> dirs, Receipt.Limits limits) {
+      return new Receipt(Receipt.SCHEMA, new Receipt.Tool(version), project, image, datasets, args, workdir, env,
+          limits, "none", HOSTNAME, host(), started, ended, exitCode,
+          new Receipt.Outputs(dirs, OutputHashes.root(files), files));
+    }
+  }
+
+  private Execution execute(Image image, String entrypoint, List<String> command, List<String> env, String workdir,
+      List<Receipt.DatasetRef> datasets, List<String> outputDirs, Path outputs, Limits limits, String name,
+      Launcher.Stdio stdio) throws IOException {
+    List<ContainerSpec.Mount> mounts = new ArrayList<>();
+    DatasetStore ds = new DatasetStore(store);
+    for (Receipt.DatasetRef d : datasets) {
+      DatasetVersion v = ds.resolve(d.digest());
+      mounts.add(ContainerSpec.Mount.bind(ds.tree(v.manifest()).toString(), d.path(), true));
+    }
+    for (String dir : outputDirs) {
+      Path host = outputs.resolve(dir);
+      Files.createDirectories(host);
+      mounts.add(ContainerSpec.Mount.bind(host.toString(), Path.of(workdir).resolve(dir).normalize().toString(),
+          false));
+    }
+    RunOptions options = new RunOptions(entrypoint, command, env, workdir, null, HOSTNAME, mounts,
+        ContainerSpec.Network.NONE, false);
+    Launcher launcher = new Launcher(store);
+    Container container = launcher.create(image, options, null);
+    ContainerState state = ContainerState.created(container, name, image.descriptor().digest().toString(), true,
+        false, false, List.of(), limits);
+    String started = Instant.now().toString();
+    Launcher.Exit exit = Monitor.supervise(containers, launcher, container, state, stdio);
+    String ended = Instant.now().toString();
+    List<Receipt.OutputFile> files = OutputHashes.hash(outputs, outputDirs);
+    return new Execution(container.spec().process().args(), container.spec().process().env(), started, ended,
+        exit.status(), files);
+  }
+
+  static double cpus(Double cpus) {
+    return cpus == null ? 1 : cpus;
+  }
+
+  private static Limits limits(double cpus, Long memory, Long pids) {
+    Limits l = Limits.NONE.withCpuQuota(Limits.cpuQuota(Double.toString(cpus)));
+    if (memory != null) {
+      l = l.withMemory(memory);
+    }
+    if (pids != null) {
+      l = l.withPids(pids);
+    }
+    return l;
+  }
+
+  private static String workdir(Image image) {
+    String w = image.config().config() == null ? null : image.config().config().workingDir();
+    return w == null || w.isEmpty() ? "/" : w;
+  }
+
+  static Receipt.Host host() {
+    String kernel = read("/proc/sys/kernel/osrelease");
+    String model = "unknown";
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"), StandardCharsets.UTF_8)) {
+        if (line.startsWith("model name")) {
+          model = line.substring(line.indexOf(':') + 1).strip();
+          break;
+        }
+      }
+    } catch (IOException e) {
+      // unknown
+    }
+    return new Receipt.Host(kernel, labenv.image.Platform.host().architecture(), model,
+        Runtime.getRuntime().availableProcessors());
+  }
+
+  private static String read(String file) {
+    try {
+      return Files.readString(Path.of(file)).strip();
+    } catch (IOException e) {
+      return "unknown";
+    }
+  }
+
+  static void removeTree(Path p) {
+    if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+      new LayerApplier().remove(p);
+    }
+  }
+}
