@@ -51,6 +51,7 @@ public final class LabenvCommand implements Callable<Integer> {
       WaitCommand.class,
       ExecCommand.class,
       VerifyCommand.class,
+      CheckCommand.class,
       VolumeCommand.class,
       DatasetCommand.class,
       RuntimeCommand.class,

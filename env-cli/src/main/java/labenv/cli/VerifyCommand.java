@@ -65,7 +65,7 @@ final class VerifyCommand extends Verb {
     try {
       actual = runner.rerun(expected, outputs, Launcher.Stdio.inherit(false));
     } catch (LabenvException e) {
-      removeQuietly(outputs);
+      ProjectRunner.removeTree(outputs);
       throw e;
     }
 
@@ -113,7 +113,7 @@ final class VerifyCommand extends Verb {
     }
     boolean keepOutputs = keep || !exact;
     if (!keepOutputs) {
-      removeQuietly(outputs);
+      ProjectRunner.removeTree(outputs);
     }
     print(expected, actual, findings, exact, accepted, keepOutputs ? outputs : null);
     return accepted ? ExitCode.OK : ExitCode.FAILED;
@@ -186,15 +186,5 @@ final class VerifyCommand extends Verb {
     java.util.TreeSet<String> all = new java.util.TreeSet<>(a.keySet());
     all.addAll(b.keySet());
     return new ArrayList<>(all);
-  }
-
-  private static void removeQuietly(Path dir) {
-    try {
-      if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-        new labenv.layer.LayerApplier().remove(dir);
-      }
-    } catch (RuntimeException e) {
-      // left for the user to remove; its path was not printed, but it is under the store
-    }
   }
 }

@@ -108,28 +108,17 @@ public final class ProjectRunner {
    * failed run's are kept in {@code .labenv/failed/} and no receipt is written.
    */
   public Result run(ProjectFile p, Image image, Launcher.Stdio stdio) {
-    List<Receipt.DatasetRef> datasets = new ArrayList<>();
-    DatasetStore ds = new DatasetStore(store);
-    for (Map.Entry<String, String> d : p.datasets().entrySet()) {
-      DatasetVersion v = ds.resolve(d.getKey());
-      datasets.add(new Receipt.DatasetRef(d.getKey(), v.digest().toString(), d.getValue()));
-    }
+    Plan plan = plan(p, image);
     Path work = p.dir().resolve(".labenv");
     Path staging = work.resolve("run-" + AtomicFile.randomSuffix());
-    String workdir = p.workdir() != null ? p.workdir() : workdir(image);
-    List<String> env = new ArrayList<>(hermeticEnvironment(p.sourceDateEpoch(), cpus(p.cpus())));
-    p.env().forEach((k, v) -> env.add(k + "=" + v));
-    List<String> command = p.command() == null ? List.of() : p.shellCommand()
-        ? List.of("/bin/sh", "-c", p.command().get(0)) : p.command();
-    Limits limits = limits(cpus(p.cpus()), p.memory() == null ? null : Limits.memory(p.memory()), p.pids());
+    List<Receipt.DatasetRef> datasets = plan.datasets();
+    String workdir = plan.workdir();
+    Limits limits = plan.limits();
     try {
       Files.createDirectories(staging);
-      Execution e = execute(image, p.shellCommand() ? "" : null, command, env, workdir, datasets, p.outputs(),
-          staging, limits, p.name(), stdio);
-      Receipt receipt = e.receipt(version, p.name(), new Receipt.ImageRef(image.descriptor().digest().toString(),
-          p.imageRef() != null ? p.imageRef() : "build " + p.build()), datasets, workdir, p.outputs(),
-          new Receipt.Limits(cpus(p.cpus()), limits.memoryBytes() == 0 ? null : limits.memoryBytes(),
-              limits.pids() == 0 ? null : limits.pids()));
+      Execution e = execute(image, plan.entrypoint(), plan.command(), plan.env(), workdir, datasets, p.outputs(),
+          staging, limits, p.name(), Variation.NONE, stdio);
+      Receipt receipt = plan.receipt(e, p, image);
       if (e.exitCode() != 0) {
         Path failed = work.resolve("failed");
         removeTree(failed);
@@ -153,6 +142,93 @@ public final class ProjectRunner {
       throw LabenvException.failed("project " + p.dir() + ": " + ex.getMessage(), ex);
     } finally {
       removeTree(staging);
+    }
+  }
+
+  /** What a project's run is made of, before any variation. */
+  private record Plan(String version, List<Receipt.DatasetRef> datasets, String workdir, List<String> env,
+      String entrypoint, List<String> command, double cpus, Limits limits) {
+    Receipt receipt(Execution e, ProjectFile p, Image image) {
+      return e.receipt(version, p.name(), new Receipt.ImageRef(image.descriptor().digest().toString(),
+          p.imageRef() != null ? p.imageRef() : "build " + p.build()), datasets, workdir, p.outputs(),
+          new Receipt.Limits(cpus, limits.memoryBytes() == 0 ? null : limits.memoryBytes(),
+              limits.pids() == 0 ? null : limits.pids()));
+    }
+  }
+
+  private Plan plan(ProjectFile p, Image image) {
+    List<Receipt.DatasetRef> datasets = new ArrayList<>();
+    DatasetStore ds = new DatasetStore(store);
+    for (Map.Entry<String, String> d : p.datasets().entrySet()) {
+      DatasetVersion v = ds.resolve(d.getKey());
+      datasets.add(new Receipt.DatasetRef(d.getKey(), v.digest().toString(), d.getValue()));
+    }
+    String workdir = p.workdir() != null ? p.workdir() : workdir(image);
+    double cpus = cpus(p.cpus());
+    List<String> env = new ArrayList<>(hermeticEnvironment(p.sourceDateEpoch(), cpus));
+    p.env().forEach((k, v) -> env.add(k + "=" + v));
+    List<String> command = p.command() == null ? List.of() : p.shellCommand()
+        ? List.of("/bin/sh", "-c", p.command().get(0)) : p.command();
+    Limits limits = limits(cpus, p.memory() == null ? null : Limits.memory(p.memory()), p.pids());
+    return new Plan(version, datasets, workdir, env, p.shellCommand() ? "" : null, command, cpus, limits);
+  }
+
+  /**
+   * One of the deliberate changes of conditions {@code labenv check} makes (reprotest's idea): what the analysis
+   * should not depend on. NONE is the project's own run.
+   */
+  public enum Variation {
+    NONE("nothing varied (a second run, later: randomness and wall-clock time)"),
+    HOSTNAME("the hostname (labenv-check instead of labenv)"),
+    ENVIRONMENT_ORDER("the order of the environment variables (reversed)"),
+    CPU_COUNT("the CPU count (one more CPU, and one more thread for OpenMP/BLAS)"),
+    LISTING_ORDER("the order directories of the datasets list their entries in (reversed)"),
+    UMASK("the umask (0077 instead of 0022)"),
+    LOCALE("the locale (fr_FR.UTF-8 instead of C.UTF-8)");
+
+    private final String description;
+
+    Variation(String description) {
+      this.description = description;
+    }
+
+    public String description() {
+      return description;
+    }
+  }
+
+  /**
+   * Runs the project once under {@code variation}, its outputs written below {@code outputs} (not the project's),
+   * for {@code labenv check}. Returns the run's receipt (never written anywhere).
+   */
+  public Receipt trial(ProjectFile p, Image image, Variation variation, Path outputs, Launcher.Stdio stdio) {
+    Plan plan = plan(p, image);
+    List<String> env = new ArrayList<>(plan.env());
+    List<String> command = plan.command();
+    String entrypoint = plan.entrypoint();
+    double cpus = plan.cpus();
+    switch (variation) {
+      case CPU_COUNT -> {
+        cpus = cpus + 1;
+        int threads = Math.max(1, (int) Math.ceil(cpus));
+        env.replaceAll(e -> THREAD_VARIABLES.contains(e.substring(0, e.indexOf('='))) ? e.substring(0, e.indexOf('='))
+            + "=" + threads : e);
+      }
+      case LOCALE -> env.addAll(List.of("LANG=fr_FR.UTF-8", "LC_ALL=fr_FR.UTF-8", "LANGUAGE=fr_FR"));
+      case UMASK -> env.add(labenv.linux.Init.UMASK_VARIABLE + "=0077"); // Init sets it, and drops the variable
+      default -> {
+        // the others are applied by execute
+      }
+    }
+    Limits limits = variation == Variation.CPU_COUNT ? limits(cpus, plan.limits().memoryBytes() == 0 ? null
+        : plan.limits().memoryBytes(), plan.limits().pids() == 0 ? null : plan.limits().pids()) : plan.limits();
+    try {
+      Files.createDirectories(outputs);
+      Execution e = execute(image, entrypoint, command, env, plan.workdir(), plan.datasets(), p.outputs(), outputs,
+          limits, p.name(), variation, stdio);
+      return plan.receipt(e, p, image);
+    } catch (IOException ex) {
+      throw LabenvException.failed("project " + p.dir() + ": " + ex.getMessage(), ex);
     }
   }
 
@@ -181,7 +257,7 @@ public final class ProjectRunner {
     try {
       Files.createDirectories(outputs);
       Execution e = execute(image, "", r.command(), r.environment(), r.workdir(), r.datasets(), r.outputs().dirs(),
-          outputs, limits, r.project(), stdio);
+          outputs, limits, r.project(), Variation.NONE, stdio);
       return e.receipt(version, r.project(), r.image(), r.datasets(), r.workdir(), r.outputs().dirs(), r.limits());
     } catch (IOException ex) {
       throw LabenvException.failed("cannot re-run " + r.project() + ": " + ex.getMessage(), ex);
@@ -201,21 +277,35 @@ public final class ProjectRunner {
 
   private Execution execute(Image image, String entrypoint, List<String> command, List<String> env, String workdir,
       List<Receipt.DatasetRef> datasets, List<String> outputDirs, Path outputs, Limits limits, String name,
-      Launcher.Stdio stdio) throws IOException {
+      Variation variation, Launcher.Stdio stdio) throws IOException {
     List<ContainerSpec.Mount> mounts = new ArrayList<>();
     DatasetStore ds = new DatasetStore(store);
-    for (Receipt.DatasetRef d : datasets) {
-      DatasetVersion v = ds.resolve(d.digest());
-      mounts.add(ContainerSpec.Mount.bind(ds.tree(v.manifest()).toString(), d.path(), true));
+    try (ReorderedTrees reordered = variation == Variation.LISTING_ORDER ? ReorderedTrees.mount(outputs.resolveSibling(
+        outputs.getFileName() + "-datasets")) : null) {
+      for (Receipt.DatasetRef d : datasets) {
+        DatasetVersion v = ds.resolve(d.digest());
+        Path tree = ds.tree(v.manifest());
+        mounts.add(ContainerSpec.Mount.bind((reordered != null ? reordered.copy(tree) : tree).toString(), d.path(), true));
+      }
+      return execute(image, entrypoint, command, env, workdir, outputDirs, outputs, limits, name, variation, stdio,
+          mounts);
     }
+  }
+
+  private Execution execute(Image image, String entrypoint, List<String> command, List<String> env, String workdir,
+      List<String> outputDirs, Path outputs, Limits limits, String name, Variation variation, Launcher.Stdio stdio,
+      List<ContainerSpec.Mount> mounts) throws IOException {
     for (String dir : outputDirs) {
       Path host = outputs.resolve(dir);
       Files.createDirectories(host);
       mounts.add(ContainerSpec.Mount.bind(host.toString(), Path.of(workdir).resolve(dir).normalize().toString(),
           false));
     }
-    RunOptions options = new RunOptions(entrypoint, command, env, workdir, null, HOSTNAME, mounts,
-        ContainerSpec.Network.NONE, false);
+    RunOptions options = new RunOptions(entrypoint, command, env, workdir, null,
+        variation == Variation.HOSTNAME ? "labenv-check" : HOSTNAME, mounts, ContainerSpec.Network.NONE, false);
+    if (variation == Variation.ENVIRONMENT_ORDER) {
+      options = options.withEnvironmentReversed();
+    }
     Launcher launcher = new Launcher(store);
     Container container = launcher.create(image, options, null);
     ContainerState state = ContainerState.created(container, name, image.descriptor().digest().toString(), true,
@@ -273,9 +363,14 @@ public final class ProjectRunner {
     }
   }
 
-  static void removeTree(Path p) {
-    if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-      new LayerApplier().remove(p);
+  /** Removes a directory tree (read-only entries too), if it is there; a failure leaves it (under the store or .labenv). */
+  public static void removeTree(Path p) {
+    try {
+      if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+        new LayerApplier().remove(p);
+      }
+    } catch (RuntimeException e) {
+      // left behind, under <store>/check, <store>/verify or the project's .labenv: harmless, removable by hand
     }
   }
 }

@@ -27,7 +27,22 @@ import labenv.image.ImageConfig;
  */
 public record RunOptions(String entrypoint, List<String> command, List<String> env, String workdir, String user,
     String hostname, List<ContainerSpec.Mount> volumes, ContainerSpec.Network network, boolean readOnly,
-    ContainerSpec.Security security) {
+    ContainerSpec.Security security, boolean reverseEnvironment) {
+
+  public RunOptions(String entrypoint, List<String> command, List<String> env, String workdir, String user,
+      String hostname, List<ContainerSpec.Mount> volumes, ContainerSpec.Network network, boolean readOnly,
+      ContainerSpec.Security security) {
+    this(entrypoint, command, env, workdir, user, hostname, volumes, network, readOnly, security, false);
+  }
+
+  /**
+   * These options with the container's whole environment in reverse order (for {@code labenv check}: a program
+   * must not depend on the order of its environment).
+   */
+  public RunOptions withEnvironmentReversed() {
+    return new RunOptions(entrypoint, command, env, workdir, user, hostname, volumes, network, readOnly, security,
+        true);
+  }
 
   static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -76,6 +91,9 @@ public record RunOptions(String entrypoint, List<String> command, List<String> e
     vars.putIfAbsent("HOME", identity.home());
     List<String> envList = new ArrayList<>();
     vars.forEach((k, v) -> envList.add(k + "=" + v));
+    if (reverseEnvironment) {
+      java.util.Collections.reverse(envList);
+    }
 
     String cwd = workdir != null ? workdir : config.workingDir() != null && !config.workingDir().isEmpty()
         ? config.workingDir() : "/";

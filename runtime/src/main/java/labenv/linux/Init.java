@@ -428,6 +428,9 @@ public final class Init {
    * execve with execvp's PATH search; returns an exit status only when no candidate could be run.
    * The JVM's descriptors must not leak into the command, and its signal mask must not be inherited.
    */
+  /** An environment entry Init takes as the command's umask (octal) and removes: how labenv check varies it. */
+  public static final String UMASK_VARIABLE = "LABENV_INIT_UMASK";
+
   static int exec(ContainerSpec.Process process) {
     try {
       Libc.syscall(Libc.SYS_CLOSE_RANGE, 3, -1, Libc.CLOSE_RANGE_CLOEXEC);
@@ -438,7 +441,21 @@ public final class Init {
     }
     String cmd = process.args().get(0);
     StringArray argv = new StringArray(process.args().toArray(new String[0]), "UTF-8");
-    StringArray envp = new StringArray(process.env().toArray(new String[0]), "UTF-8");
+    List<String> env = new java.util.ArrayList<>(process.env());
+    // labenv check varies the umask: it asks for one here, and the command never sees the request.
+    for (java.util.Iterator<String> it = env.iterator(); it.hasNext(); ) {
+      String e = it.next();
+      if (e.startsWith(UMASK_VARIABLE + "=")) {
+        it.remove();
+        try {
+          Libc.umask(Integer.parseInt(e.substring(UMASK_VARIABLE.length() + 1), 8) & 0777);
+        } catch (NumberFormatException ex) {
+          System.err.println("labenv: " + e + ": not an octal umask");
+          return SETUP_FAILED;
+        }
+      }
+    }
+    StringArray envp = new StringArray(env.toArray(new String[0]), "UTF-8");
     List<String> candidates;
     if (cmd.contains("/")) {
       candidates = List.of(cmd);
