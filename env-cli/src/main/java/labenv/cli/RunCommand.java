@@ -243,6 +243,7 @@ final class RunCommand extends Verb {
     labenv.project.ProjectFile p = labenv.project.ProjectFile.read(dir);
     labenv.project.ProjectRunner runner = new labenv.project.ProjectRunner(store(), images(), containers(),
         VersionProvider.version());
+    BaseImagesOnDemand.ensure(this, p);
     Image image = runner.image(p, new BuildCommand.StepPrinter(err(), false));
     labenv.project.ProjectRunner.Result r = runner.run(p, image, Launcher.Stdio.inherit(process.interactive));
     labenv.project.Receipt receipt = r.receipt();

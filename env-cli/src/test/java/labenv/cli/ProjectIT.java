@@ -132,13 +132,13 @@ class ProjectIT {
     Path p = project("""
         labenv: 1
         image: {ref: "bb:1"}
-        command: ["sh", "-c", "mkdir -p out; echo stable > out/a.txt; date +%s%N > out/clock.txt"]
+        command: ["sh", "-c", "mkdir -p out; echo stable > out/a.txt; cat /proc/sys/kernel/random/uuid > out/random.txt"]
         outputs: [out]
         """);
     assertEquals(0, labenv("run", p).code());
     RunIT.Proc verify = labenv("verify", p);
     assertEquals(1, verify.code(), verify::toString);
-    assertTrue(verify.out().contains("out/clock.txt: differs"), verify.out());
+    assertTrue(verify.out().contains("out/random.txt: differs"), verify.out());
     assertFalse(verify.out().contains("out/a.txt"), verify.out());
     assertTrue(verify.out().contains("not verified: 1 output differ"), verify.out());
     RunIT.Proc json = labenv("verify", "--format", "json", p.resolve("receipt.json"));
@@ -188,6 +188,25 @@ class ProjectIT {
     assertTrue(second.err().contains("cached"), second.err());
     assertEquals("Envfile\nanalysis.sh\nlabenv.yaml\nresults\n", Files.readString(p.resolve("results/listing.txt")));
     assertTrue(labenv("images").out().contains("analysis"), "named after the project");
+  }
+
+  @Test
+  void aMissingBaseThatLabenvCanMakeIsMadeOnFirstRun() throws Exception {
+    Path store = dir.resolve("fresh-store");
+    Path p = project("""
+        labenv: 1
+        image: {build: .}
+        command: "mkdir -p out && busybox | head -1 > out/banner.txt"
+        outputs: [out]
+        """);
+    Files.writeString(p.resolve("Envfile"), "FROM busybox AS base\nFROM base\n");
+    RunIT.Proc run = LifecycleIT.labenvIn(store, "run", p.toString());
+    assertEquals(0, run.code(), run::toString);
+    assertTrue(run.err().contains("busybox (FROM in Envfile) is not in the store: making it now"), run.err());
+    assertTrue(Files.readString(p.resolve("out/banner.txt")).startsWith("BusyBox"));
+    RunIT.Proc again = LifecycleIT.labenvIn(store, "run", p.toString());
+    assertEquals(0, again.code(), again::toString);
+    assertFalse(again.err().contains("making it now"), again.err());
   }
 
   @Test
