@@ -1,16 +1,14 @@
 package labenv.dataset;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import labenv.image.Digest;
-import labenv.store.AtomicFile;
+import labenv.store.ChecksummedFile;
 
 /**
  * The chunks of a file by the sha256 of its content ({@code statcache/chunks/<hex>}), so that a file
@@ -35,14 +33,9 @@ final class ChunkLists {
       return List.of(new Chunk(Digest.sha256(sha256), size));
     }
     try {
-      byte[] data = Files.readAllBytes(dir.resolve(HexFormat.of().formatHex(sha256)));
-      int body = data.length - 32;
+      byte[] data = ChecksummedFile.read(dir.resolve(HexFormat.of().formatHex(sha256)));
+      int body = data == null ? -1 : data.length;
       if (body < 4 || (body - 4) % 40 != 0) {
-        return null;
-      }
-      MessageDigest check = Digest.newSha256();
-      check.update(data, 0, body);
-      if (!MessageDigest.isEqual(check.digest(), Arrays.copyOfRange(data, body, data.length))) {
         return null;
       }
       ByteBuffer b = ByteBuffer.wrap(data, 0, body);
@@ -60,7 +53,7 @@ final class ChunkLists {
         sum += s;
       }
       return sum == size ? out : null;
-    } catch (IOException | RuntimeException e) {
+    } catch (RuntimeException e) {
       return null;
     }
   }
@@ -70,21 +63,13 @@ final class ChunkLists {
     if (size <= Chunker.MIN_SIZE) {
       return;
     }
-    ByteBuffer b = ByteBuffer.allocate(4 + 40 * chunks.size() + 32);
+    ByteBuffer b = ByteBuffer.allocate(4 + 40 * chunks.size());
     b.putInt(chunks.size());
     for (Chunk c : chunks) {
       b.put(HexFormat.of().parseHex(c.digest().hex()));
       b.putLong(c.size());
     }
-    MessageDigest check = Digest.newSha256();
-    check.update(b.array(), 0, b.position());
-    b.put(check.digest());
-    try {
-      Files.createDirectories(dir);
-      AtomicFile.write(dir.resolve(HexFormat.of().formatHex(sha256)), b.array());
-    } catch (IOException | RuntimeException e) {
-      // only a cache
-    }
+    ChecksummedFile.write(dir.resolve(HexFormat.of().formatHex(sha256)), b.array(), b.position());
   }
 
   /** The pieces of packed files and the chunks they are in (with their sizes). */
@@ -106,17 +91,11 @@ final class ChunkLists {
   /** The pieces of the packed files of {@code key}, whose sizes are {@code sizes}, or null when unknown. */
   Pack getPack(byte[] key, List<Long> sizes) {
     try {
-      byte[] data = Files.readAllBytes(dir.resolve("pack-" + HexFormat.of().formatHex(key)));
-      int body = data.length - 32;
-      if (body < 8) {
+      byte[] data = ChecksummedFile.read(dir.resolve("pack-" + HexFormat.of().formatHex(key)));
+      if (data == null || data.length < 8) {
         return null;
       }
-      MessageDigest check = Digest.newSha256();
-      check.update(data, 0, body);
-      if (!MessageDigest.isEqual(check.digest(), Arrays.copyOfRange(data, body, data.length))) {
-        return null;
-      }
-      ByteBuffer b = ByteBuffer.wrap(data, 0, body);
+      ByteBuffer b = ByteBuffer.wrap(data);
       int n = b.getInt();
       if (n != sizes.size()) {
         return null;
@@ -161,7 +140,7 @@ final class ChunkLists {
         }
       }
       return new Pack(files, chunks);
-    } catch (IOException | RuntimeException e) {
+    } catch (RuntimeException e) {
       return null;
     }
   }
@@ -169,7 +148,7 @@ final class ChunkLists {
   /** Remembers {@code pack} for {@code key}; failing to is not an error. */
   void putPack(byte[] key, Pack pack) {
     int pieces = pack.files().stream().mapToInt(List::size).sum();
-    ByteBuffer b = ByteBuffer.allocate(4 + 4 * pack.files().size() + 48 * pieces + 4 + 40 * pack.chunks().size() + 32);
+    ByteBuffer b = ByteBuffer.allocate(4 + 4 * pack.files().size() + 48 * pieces + 4 + 40 * pack.chunks().size());
     b.putInt(pack.files().size());
     for (List<Chunk> f : pack.files()) {
       b.putInt(f.size());
@@ -184,14 +163,6 @@ final class ChunkLists {
       b.put(HexFormat.of().parseHex(d.hex()));
       b.putLong(size);
     });
-    MessageDigest check = Digest.newSha256();
-    check.update(b.array(), 0, b.position());
-    b.put(check.digest());
-    try {
-      Files.createDirectories(dir);
-      AtomicFile.write(dir.resolve("pack-" + HexFormat.of().formatHex(key)), b.array());
-    } catch (IOException | RuntimeException e) {
-      // only a cache
-    }
+    ChecksummedFile.write(dir.resolve("pack-" + HexFormat.of().formatHex(key)), b.array(), b.position());
   }
 }

@@ -1,20 +1,17 @@
 package labenv.dataset;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import labenv.build.StatCache;
 import labenv.image.Descriptor;
 import labenv.image.Digest;
 import labenv.image.MediaTypes;
-import labenv.store.AtomicFile;
+import labenv.store.ChecksummedFile;
 
 /**
  * The version a source directory gave, by what its scan saw ({@code statcache/sources/<hex>}): every
@@ -78,17 +75,11 @@ final class SourceVersions {
   /** The version remembered for {@code key}, or null. */
   Version get(byte[] key) {
     try {
-      byte[] data = Files.readAllBytes(dir.resolve(HexFormat.of().formatHex(key)));
-      int body = data.length - 32;
-      if (body < 4 + 32 + 8 + 4) {
+      byte[] data = ChecksummedFile.read(dir.resolve(HexFormat.of().formatHex(key)));
+      if (data == null || data.length < 4 + 32 + 8 + 4) {
         return null;
       }
-      MessageDigest check = Digest.newSha256();
-      check.update(data, 0, body);
-      if (!MessageDigest.isEqual(check.digest(), Arrays.copyOfRange(data, body, data.length))) {
-        return null;
-      }
-      ByteBuffer b = ByteBuffer.wrap(data, 0, body);
+      ByteBuffer b = ByteBuffer.wrap(data);
       if (b.getInt() != MAGIC) {
         return null;
       }
@@ -105,7 +96,7 @@ final class SourceVersions {
       }
       return new Version(new Descriptor(MediaTypes.OCI_MANIFEST, manifest, size, null, null, null,
           DatasetFormat.ARTIFACT_TYPE), blobs);
-    } catch (IOException | RuntimeException e) {
+    } catch (RuntimeException e) {
       return null;
     }
   }
@@ -121,17 +112,9 @@ final class SourceVersions {
     List<Digest> blobs = new ArrayList<>();
     blobs.add(config.digest());
     layers.forEach(l -> blobs.add(l.digest()));
-    ByteBuffer b = ByteBuffer.allocate(4 + 32 + 8 + 4 + 32 * blobs.size() + 32);
+    ByteBuffer b = ByteBuffer.allocate(4 + 32 + 8 + 4 + 32 * blobs.size());
     b.putInt(MAGIC).put(HexFormat.of().parseHex(version.digest().hex())).putLong(version.size()).putInt(blobs.size());
     blobs.forEach(d -> b.put(HexFormat.of().parseHex(d.hex())));
-    MessageDigest check = Digest.newSha256();
-    check.update(b.array(), 0, b.position());
-    b.put(check.digest());
-    try {
-      Files.createDirectories(dir);
-      AtomicFile.write(dir.resolve(HexFormat.of().formatHex(key)), b.array());
-    } catch (IOException | RuntimeException e) {
-      // only a cache
-    }
+    ChecksummedFile.write(dir.resolve(HexFormat.of().formatHex(key)), b.array(), b.position());
   }
 }
