@@ -50,6 +50,8 @@ public final class LabenvCommand implements Callable<Integer> {
       RmCommand.class,
       WaitCommand.class,
       ExecCommand.class,
+      InitCommand.class,
+      TemplatesCommand.class,
       VerifyCommand.class,
       CheckCommand.class,
       VolumeCommand.class,

@@ -1,0 +1,187 @@
+package labenv.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import labenv.image.Json;
+import labenv.template.Template;
+import labenv.template.Templates;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code labenv templates} and {@code labenv init} as a user runs them (the packaged CLI, a fresh store each); and,
+ * tagged slow, the python-pandas and jvm-tablesaw templates end to end on a real Debian base: init, run, verify.
+ */
+class TemplatesIT {
+  @TempDir Path tmp;
+
+  static RunIT.Proc labenv(Path home, Object... args) throws Exception {
+    return LockIT.labenv(home, Arrays.stream(args).map(Object::toString).toArray(String[]::new));
+  }
+
+  private static List<String> files(Path dir) throws Exception {
+    try (Stream<Path> s = Files.walk(dir)) {
+      return s.filter(Files::isRegularFile).map(p -> dir.relativize(p).toString()).sorted().toList();
+    }
+  }
+
+  @Test
+  void templatesListsEveryTemplateAndMarksTheDefault() throws Exception {
+    Path home = tmp.resolve("home");
+    RunIT.Proc table = labenv(home, "templates");
+    assertEquals(0, table.code(), table::toString);
+    List<String> lines = table.out().lines().toList();
+    assertTrue(lines.get(0).matches("NAME\\s+DESCRIPTION"), table::toString);
+    assertTrue(lines.get(1).startsWith("python-pandas (default)  "), table::toString);
+    assertTrue(lines.stream().anyMatch(l -> l.startsWith("r-base ") && l.contains("r-base-core")), table::toString);
+    assertTrue(lines.stream().anyMatch(l -> l.startsWith("jvm-tablesaw ") && l.contains("tablesaw")),
+        table::toString);
+
+    RunIT.Proc json = labenv(home, "templates", "--format", "json");
+    assertEquals(0, json.code(), json::toString);
+    JsonNode list = Json.mapper().readTree(json.out());
+    List<String> names = new ArrayList<>();
+    list.forEach(t -> names.add(t.get("name").asText()));
+    assertEquals(List.of("python-pandas", "r-base", "jvm-tablesaw"), names);
+    assertTrue(list.get(0).get("default").asBoolean());
+    assertFalse(list.get(2).get("default").asBoolean());
+    assertTrue(list.get(2).get("files").toString().contains("\"Analysis.java\""), json::toString);
+    assertFalse(Files.exists(home), "listing templates makes no store");
+  }
+
+  @Test
+  void initWritesTheTemplateNamedAfterTheFolderAndSaysWhatToDoNext() throws Exception {
+    Path home = tmp.resolve("home");
+    Path dir = tmp.resolve("penguin-study");
+    RunIT.Proc init = labenv(home, "init", "--template", "jvm-tablesaw", dir);
+    assertEquals(0, init.code(), init::toString);
+    assertEquals("", init.err());
+    Template t = Templates.find("jvm-tablesaw").orElseThrow();
+    assertEquals(t.files().stream().sorted().toList(), files(dir));
+    for (String f : t.files()) {
+      if (!f.equals("labenv.yaml")) {
+        assertArrayEquals(t.read(f), Files.readAllBytes(dir.resolve(f)), f);
+      }
+    }
+    String yaml = Files.readString(dir.resolve("labenv.yaml"));
+    assertEquals(new String(t.read("labenv.yaml")).replace("name: jvm-tablesaw\n", "name: penguin-study\n"), yaml);
+    assertTrue(init.out().startsWith("Created penguin-study from the jvm-tablesaw template in " + dir + " (6 files)"),
+        init::toString);
+    // the store lacks the base: the first next step makes it
+    assertTrue(init.out().contains("\n  labenv bootstrap debian:bookworm "), init::toString);
+    assertTrue(init.out().contains("\n  labenv run " + dir + " "), init::toString);
+    assertTrue(init.out().contains("\n  labenv verify " + dir + " "), init::toString);
+    assertFalse(Files.exists(home), "init makes no store");
+
+    // the default template, into an existing empty folder; a name YAML would read as a number stays a string
+    Path empty = Files.createDirectories(tmp.resolve("2024"));
+    RunIT.Proc byDefault = labenv(home, "init", empty);
+    assertEquals(0, byDefault.code(), byDefault::toString);
+    assertTrue(Files.isRegularFile(empty.resolve("analysis.py")));
+    assertTrue(Files.isRegularFile(empty.resolve("data/penguins.csv")));
+    assertTrue(Files.readString(empty.resolve("labenv.yaml")).contains("\nname: \"2024\"\n"));
+    assertEquals("2024", labenv.project.ProjectFile.read(empty).name());
+  }
+
+  @Test
+  void initRefusesAFolderWithAnythingInItAndAnUnknownTemplateOnOneLine() throws Exception {
+    Path home = tmp.resolve("home");
+    Path used = Files.createDirectories(tmp.resolve("used"));
+    Files.writeString(used.resolve("notes.txt"), "mine");
+    RunIT.Proc full = labenv(home, "init", used);
+    assertEquals(2, full.code(), full::toString);
+    assertEquals(1, full.err().lines().count(), full::toString);
+    assertTrue(full.err().startsWith("labenv: " + used + ": not empty"), full::toString);
+    assertEquals(List.of("notes.txt"), files(used), "nothing written, nothing lost");
+    assertEquals("mine", Files.readString(used.resolve("notes.txt")));
+
+    Path hidden = Files.createDirectories(tmp.resolve("hidden"));
+    Files.createDirectories(hidden.resolve(".git"));
+    assertEquals(2, labenv(home, "init", hidden).code(), "a hidden entry counts");
+
+    Path file = Files.writeString(tmp.resolve("a-file"), "x");
+    RunIT.Proc notDir = labenv(home, "init", file);
+    assertEquals(2, notDir.code(), notDir::toString);
+    assertTrue(notDir.err().contains("not a folder"), notDir::toString);
+
+    Path fresh = tmp.resolve("fresh");
+    RunIT.Proc unknown = labenv(home, "init", "--template", "julia", fresh);
+    assertEquals(2, unknown.code(), unknown::toString);
+    assertEquals("labenv: unknown template \"julia\" (known: python-pandas, r-base, jvm-tablesaw; labenv templates"
+        + " describes them)\n", unknown.err());
+    assertFalse(Files.exists(fresh));
+  }
+
+  // End to end on Debian: slow (a bootstrap, then apt installs pandas or a JDK from the host's Debian mirror).
+
+  @TempDir static Path shared;
+  private static Path debianHome;
+
+  /** One store with debian:bookworm for the slow tests of the class, made by the first of them. */
+  private static synchronized Path debian() throws Exception {
+    assumeTrue(BootstrapIT.mmdebstrapInstalled(), "mmdebstrap is not installed");
+    if (debianHome == null) {
+      Path home = shared.resolve("home");
+      long start = System.nanoTime();
+      RunIT.Proc boot = labenv(home, "bootstrap", "debian:bookworm", "--progress", "quiet");
+      assertEquals(0, boot.code(), boot::toString);
+      System.out.printf("TemplatesIT: bootstrap debian:bookworm %.1f s%n", (System.nanoTime() - start) / 1e9);
+      debianHome = home;
+    }
+    return debianHome;
+  }
+
+  private void initRunAndVerify(String template) throws Exception {
+    Path home = debian();
+    Path dir = tmp.resolve(template + "-study");
+    assertEquals(0, labenv(home, "init", "--template", template, dir).code());
+
+    long start = System.nanoTime();
+    RunIT.Proc run = labenv(home, "run", dir);
+    double runSeconds = (System.nanoTime() - start) / 1e9;
+    assertEquals(0, run.code(), run::toString);
+    assertTrue(run.out().contains("100 penguins, 6 groups"), run::toString);
+    List<String> summary = Files.readAllLines(dir.resolve("results/summary.csv"));
+    assertEquals("species,sex,n,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g", summary.get(0));
+    assertEquals(7, summary.size(), summary::toString);
+    assertEquals("Gentoo,male,17,49.41,15.34,219.65,5282.35", summary.get(6));
+    byte[] png = Files.readAllBytes(dir.resolve("results/plot.png"));
+    assertTrue(png.length > 1000, "a plot, not an empty image: " + png.length);
+    assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}, Arrays.copyOf(png, 8));
+    assertEquals(template + "-study", Json.mapper().readTree(dir.resolve("receipt.json").toFile()).get("project")
+        .asText());
+
+    // a second run from the same receipt, by digest: the CSV and the PNG byte for byte
+    start = System.nanoTime();
+    RunIT.Proc verify = labenv(home, "verify", dir);
+    double verifySeconds = (System.nanoTime() - start) / 1e9;
+    assertEquals(0, verify.code(), verify::toString);
+    assertTrue(verify.out().contains("verified: every output matches (2 files"), verify::toString);
+    System.out.printf("TemplatesIT: %s: run (build from nothing) %.1f s, verify %.1f s%n", template, runSeconds,
+        verifySeconds);
+  }
+
+  @Test
+  @Tag("slow")
+  void pythonPandasInitRunsAndVerifies() throws Exception {
+    initRunAndVerify("python-pandas");
+  }
+
+  @Test
+  @Tag("slow")
+  void jvmTablesawInitRunsAndVerifies() throws Exception {
+    initRunAndVerify("jvm-tablesaw");
+  }
+}
