@@ -115,6 +115,19 @@ public final class ProjectRunner {
     String workdir = plan.workdir();
     Limits limits = plan.limits();
     try {
+      Files.createDirectories(work);
+    } catch (IOException ex) {
+      throw LabenvException.failed("project " + p.dir() + ": cannot create " + work + ": " + ex.getMessage(), ex);
+    }
+    // Two runs of one project at once would swap each other's outputs: the second waits for the first.
+    try (labenv.store.StoreLock lock = labenv.store.StoreLock.exclusive(work.resolve("lock"))) {
+      return runLocked(p, image, stdio, plan, work, staging, datasets, workdir, limits);
+    }
+  }
+
+  private Result runLocked(ProjectFile p, Image image, Launcher.Stdio stdio, Plan plan, Path work, Path staging,
+      List<Receipt.DatasetRef> datasets, String workdir, Limits limits) {
+    try {
       Files.createDirectories(staging);
       Execution e = execute(image, plan.entrypoint(), plan.command(), plan.env(), workdir, datasets, p.outputs(),
           staging, limits, p.name(), Variation.NONE, stdio);

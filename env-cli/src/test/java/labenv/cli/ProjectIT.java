@@ -210,6 +210,31 @@ class ProjectIT {
   }
 
   @Test
+  void twoRunsAtOnceLeaveOneRunsOutputsAndItsReceipt() throws Exception {
+    Path p = project("""
+        labenv: 1
+        image: {ref: "bb:1"}
+        command: "mkdir -p out; id=$(cat /proc/sys/kernel/random/uuid); echo $id > out/a.txt; sleep 1; echo $id > out/b.txt"
+        outputs: [out]
+        """);
+    List<String> cmd = List.of("java", "-jar", RunIT.JAR.toString(), "run", p.toString());
+    List<Process> runs = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+      pb.environment().put("LABENV_HOME", home.toString());
+      runs.add(pb.start());
+    }
+    for (Process r : runs) {
+      assertTrue(r.waitFor(120, TimeUnit.SECONDS));
+      assertEquals(0, r.exitValue());
+    }
+    assertEquals(Files.readString(p.resolve("out/a.txt")), Files.readString(p.resolve("out/b.txt")));
+    for (JsonNode f : receipt(p).get("outputs").get("files")) {
+      assertEquals(sha256(p.resolve(f.get("path").asText())), f.get("sha256").asText(), "the receipt is the last run's");
+    }
+  }
+
+  @Test
   void runWithoutArgumentsRunsTheProjectHere() throws Exception {
     Path p = project("""
         labenv: 1
