@@ -147,6 +147,27 @@ class ProjectIT {
   }
 
   @Test
+  void verifyExplainsNumericNoiseAndAcceptsItOnlyWithATolerance() throws Exception {
+    // The second column's last row is the clock in 1e-10 units: a rerun a second later differs by ~1e-10.
+    Path p = project("""
+        labenv: 1
+        image: {ref: "bb:1"}
+        command: "mkdir -p out; printf 'id,value\\n1,2.5\\n2,0.%010d\\n' $(date +%s) > out/table.csv"
+        outputs: [out]
+        """);
+    assertEquals(0, labenv("run", p).code());
+    Thread.sleep(1100);
+    RunIT.Proc exact = labenv("verify", p);
+    assertEquals(1, exact.code(), exact::toString);
+    assertTrue(exact.out().contains("out/table.csv: differs"), exact.out());
+    assertTrue(exact.out().contains("largest numeric difference: abs "), exact.out());
+    RunIT.Proc tolerant = labenv("verify", "--tolerance", "1e-6", p);
+    assertEquals(0, tolerant.code(), tolerant::toString);
+    assertTrue(tolerant.out().contains("out/table.csv: within-tolerance"), tolerant.out());
+    assertTrue(tolerant.out().contains("verified within tolerance 1.0E-6: the outputs are NOT identical"), tolerant.out());
+  }
+
+  @Test
   void aFailedCommandLeavesTheOutputsAndReceiptAsTheyWere() throws Exception {
     Path p = project("""
         labenv: 1
