@@ -125,6 +125,26 @@ class ProjectIT {
     RunIT.Proc verify = labenv("verify", p.resolve("receipt.json"));
     assertEquals(0, verify.code(), verify::toString);
     assertTrue(verify.out().contains("verified: every output matches (4 files"), verify.out());
+
+    // Anyone else: the image and the dataset travel in one archive; a fresh store verifies from the receipt alone.
+    Path archive = dir.resolve("share.tar");
+    RunIT.Proc save = labenv("save", "-o", archive, r.get("image").get("digest").asText(), "--dataset", "obs:v1");
+    assertEquals(0, save.code(), save::toString);
+    Path other = dir.resolve("colleague");
+    RunIT.Proc missing = LifecycleIT.labenvIn(other, "verify", p.resolve("receipt.json").toString());
+    assertEquals(1, missing.code(), missing::toString);
+    assertTrue(missing.err().contains("is not in the store: get it with labenv load"), missing.err());
+    assertEquals(0, LifecycleIT.labenvIn(other, "load", "-i", archive.toString()).code());
+    RunIT.Proc elsewhere = LifecycleIT.labenvIn(other, "verify", p.resolve("receipt.json").toString());
+    assertEquals(0, elsewhere.code(), elsewhere::toString);
+
+    // A dataset the store no longer has is named, with how to get it back.
+    assertEquals(0, labenv("dataset", "rm", r.get("datasets").get(0).get("digest").asText()).code());
+    assertEquals(0, labenv("prune").code());
+    RunIT.Proc noData = labenv("verify", p.resolve("receipt.json"));
+    assertEquals(1, noData.code(), noData::toString);
+    assertTrue(noData.err().contains("dataset obs:v1 (sha256:") && noData.err().contains("is not in the store"),
+        noData.err());
   }
 
   @Test
