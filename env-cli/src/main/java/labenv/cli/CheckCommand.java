@@ -60,7 +60,8 @@ final class CheckCommand extends Verb {
       variations.remove(Variation.LISTING_ORDER);
       skipped.put(Variation.LISTING_ORDER, "needs root (a tmpfs)");
     }
-    try {
+    // Held while the scratch outputs exist: prune (exclusive) removes only what killed runs left.
+    try (labenv.store.StoreLock gc = store().lockShared()) {
       Receipt baseline = trial(runner, p, image, null, base.resolve("baseline"));
       if (baseline.exitCode() != 0) {
         throw LabenvException.failed(p.name() + ": the analysis exits " + baseline.exitCode() + " under its own "

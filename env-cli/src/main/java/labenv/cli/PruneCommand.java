@@ -19,12 +19,26 @@ final class PruneCommand extends Verb {
     // Exclusively: no build is running (a build holds the gc lock shared from its first step to its tag).
     try (StoreLock gc = store().lockExclusive()) {
       leftovers = BuildCache.removeLeftovers(store());
+      // What killed verify and check runs left (they hold the gc lock shared while they run).
+      for (String scratch : java.util.List.of("verify", "check")) {
+        java.nio.file.Path dir = store().root().resolve(scratch);
+        if (java.nio.file.Files.isDirectory(dir)) {
+          try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.list(dir)) {
+            for (java.nio.file.Path p : s.toList()) {
+              labenv.project.ProjectRunner.removeTree(p);
+              leftovers++;
+            }
+          } catch (java.io.IOException e) {
+            // left for the next prune
+          }
+        }
+      }
       if (!keepBuildCache) {
         entries = new BuildCache(store()).clear();
       }
     }
     if (leftovers > 0) {
-      out().println("Removed " + leftovers + " directories of interrupted builds");
+      out().println("Removed " + leftovers + " directories of interrupted builds, verify and check runs");
     }
     // Trees of dataset versions no longer named; their chunks go with the blobs below. A tree a container mounts
     // (run --dataset makes it the mount's source) stays while the container does.

@@ -61,6 +61,13 @@ final class VerifyCommand extends Verb {
           : "s") + ")");
       err().flush();
     }
+    // Held while the scratch outputs exist: prune (exclusive) removes only what killed runs left.
+    try (labenv.store.StoreLock gc = store().lockShared()) {
+      return verify(expected, originals, outputs, runner);
+    }
+  }
+
+  private int verify(Receipt expected, Path originals, Path outputs, ProjectRunner runner) {
     Receipt actual;
     try {
       actual = runner.rerun(expected, outputs, Launcher.Stdio.inherit(false));

@@ -79,6 +79,21 @@ class CheckIT {
   }
 
   @Test
+  void pruneRemovesWhatKilledVerifyAndCheckRunsLeft() throws Exception {
+    Path store = dir.resolve("store");
+    assertEquals(0, LifecycleIT.labenvIn(store, "images").code());
+    for (String left : List.of("check/0123456789ab/baseline/out", "verify/ba9876543210/out")) {
+      Files.createDirectories(store.resolve(left));
+      Files.writeString(store.resolve(left).resolve("x.txt"), "left behind\n");
+    }
+    RunIT.Proc prune = LifecycleIT.labenvIn(store, "prune");
+    assertEquals(0, prune.code(), prune::toString);
+    assertTrue(prune.out().contains("Removed 2 directories of interrupted builds, verify and check runs"), prune.out());
+    assertFalse(Files.exists(store.resolve("check/0123456789ab")));
+    assertFalse(Files.exists(store.resolve("verify/ba9876543210")));
+  }
+
+  @Test
   void aDeterministicProjectPasses() throws Exception {
     Path p = dir.resolve("fine");
     Files.createDirectories(p);
