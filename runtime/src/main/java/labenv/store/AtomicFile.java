@@ -28,10 +28,21 @@ public final class AtomicFile {
 
   /** Replaces {@code target} with {@code data}, atomically and durably. */
   public static void write(Path target, byte[] data) {
+    write(target, data, new java.nio.file.attribute.FileAttribute<?>[0]);
+  }
+
+  /** Like {@link #write(Path, byte[])}, the file readable and writable by its owner only from its creation on (secrets). */
+  public static void writePrivate(Path target, byte[] data) {
+    write(target, data, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+  }
+
+  private static void write(Path target, byte[] data, java.nio.file.attribute.FileAttribute<?>... attributes) {
     Path dir = target.toAbsolutePath().getParent();
     Path temp = dir.resolve(TEMP_PREFIX + target.getFileName() + "-" + randomSuffix());
     try {
-      try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      try (FileChannel ch = FileChannel.open(temp, java.util.Set.of(StandardOpenOption.CREATE_NEW,
+          StandardOpenOption.WRITE), attributes)) {
         ByteBuffer buf = ByteBuffer.wrap(data);
         while (buf.hasRemaining()) {
           ch.write(buf);

@@ -291,7 +291,7 @@ public final class ImageStore {
   }
 
   /** The manifest in an index for {@code want}: same OS and architecture, the closest variant. */
-  static Descriptor selectPlatform(List<Descriptor> manifests, Platform want) {
+  public static Descriptor selectPlatform(List<Descriptor> manifests, Platform want) {
     Descriptor best = null;
     int bestScore = 0;
     for (Descriptor d : manifests) {
