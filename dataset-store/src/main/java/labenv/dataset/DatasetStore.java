@@ -608,6 +608,29 @@ public final class DatasetStore {
     throw new DatasetNotFoundException(ref);
   }
 
+  /**
+   * Names a version that arrived in the store from elsewhere (a registry): checks it is a dataset version whose
+   * config is sound, records where it came from, and names it {@code ref} ({@code NAME[:TAG]}; without a tag, its
+   * short digest) and {@code NAME:latest}.
+   */
+  public DatasetName adopt(Descriptor manifest, String ref, String source) {
+    Descriptor version = new Descriptor(MediaTypes.OCI_MANIFEST, manifest.digest(), manifest.size(), null, null, null,
+        DatasetFormat.ARTIFACT_TYPE);
+    DatasetConfig config = config(version);
+    DatasetName name = DatasetName.parse(ref, null);
+    try (StoreLock gc = store.lockShared()) {
+      Path recordFile = versionsDir.resolve(version.digest().hex() + ".json");
+      if (!Files.exists(recordFile)) {
+        Files.createDirectories(versionsDir);
+        AtomicFile.write(recordFile, Json.canonical(new VersionRecord(Instant.now().toString(), source,
+            config.fileCount(), config.bytes())));
+      }
+      return publishAll(name, version);
+    } catch (IOException e) {
+      throw LabenvException.failed("cannot record dataset version " + version.digest() + ": " + e.getMessage(), e);
+    }
+  }
+
   /** Names the version {@code src} resolves to {@code dst} ({@code NAME[:TAG]}, tag defaulting to latest). */
   public DatasetName tag(String src, String dst) {
     DatasetName name = DatasetName.parse(dst, DatasetName.LATEST);

@@ -26,10 +26,11 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-/** {@code labenv dataset add|ls|show|verify|tag|rm|export}: versioned, content-addressed data. */
+/** {@code labenv dataset add|ls|show|verify|tag|rm|export|push|pull}: versioned, content-addressed data. */
 @Command(name = "dataset", description = "Manage datasets: immutable, deduplicated versions of files, mounted read-only.",
     subcommands = {DatasetCommand.Add.class, DatasetCommand.Ls.class, DatasetCommand.Show.class,
-        DatasetCommand.Verify.class, DatasetCommand.Diff.class, DatasetCommand.Tag.class, DatasetCommand.Rm.class, DatasetCommand.Export.class})
+        DatasetCommand.Verify.class, DatasetCommand.Diff.class, DatasetCommand.Tag.class, DatasetCommand.Rm.class, DatasetCommand.Export.class,
+        DatasetCommand.Push.class, DatasetCommand.Pull.class})
 final class DatasetCommand extends VerbGroup {
 
   DatasetStore datasets() {
@@ -346,6 +347,65 @@ final class DatasetCommand extends VerbGroup {
     public Integer call() {
       DatasetVersion v = parent.datasets().export(ref, dir);
       parent.root.out.println(v.digest() + " -> " + dir);
+      return ExitCode.OK;
+    }
+  }
+
+  @Command(name = "push", description = {"Upload a dataset version to an OCI registry, as an artifact.",
+      "Its manifest (artifactType application/vnd.labenv.dataset.v1) lists the chunks as layers: any registry that "
+          + "stores OCI artifacts stores it, and chunks the repository has already are not sent again."})
+  static final class Push implements Callable<Integer> {
+    @ParentCommand DatasetCommand parent;
+
+    @Parameters(index = "0", paramLabel = "NAME[:TAG]")
+    String name;
+
+    @Parameters(index = "1", paramLabel = "REF", description = "[registry/]repository[:tag]")
+    String target;
+
+    @Option(names = "--insecure", description = "plain HTTP (only loopback hosts get it without this)")
+    boolean insecure;
+
+    @Override
+    public Integer call() {
+      DatasetVersion v = parent.datasets().resolve(name);
+      labenv.registry.Pusher.Result r = new labenv.registry.Pusher(parent.root.store(),
+          labenv.registry.Credentials.forUser(parent.root.env), insecure,
+          TerminalProgress.forTerminal(parent.root.err, parent.root.env)).push(v.manifest(), target);
+      parent.root.out.println(r.reference() + " " + r.manifest().digest() + " (" + r.blobsPushed() + " blobs uploaded, "
+          + Units.bytes(r.bytesPushed()) + "; " + r.blobsSkipped() + " already there)");
+      return ExitCode.OK;
+    }
+  }
+
+  @Command(name = "pull", description = {"Download a dataset version from an OCI registry.",
+      "Every chunk is verified against its digest; the version is named NAME[:TAG] (default: the repository's last "
+          + "path component, tagged with the version's short digest) and NAME:latest."})
+  static final class Pull implements Callable<Integer> {
+    @ParentCommand DatasetCommand parent;
+
+    @Parameters(index = "0", paramLabel = "REF", description = "[registry/]repository[:tag|@digest]")
+    String ref;
+
+    @Parameters(index = "1", arity = "0..1", paramLabel = "NAME[:TAG]")
+    String name;
+
+    @Option(names = "--insecure", description = "plain HTTP (only loopback hosts get it without this)")
+    boolean insecure;
+
+    @Override
+    public Integer call() {
+      labenv.registry.Puller.Result r = new labenv.registry.Puller(new labenv.store.ImageStore(parent.root.store()),
+          labenv.registry.Credentials.forUser(parent.root.env), insecure,
+          TerminalProgress.forTerminal(parent.root.err, parent.root.env)).fetch(ref, labenv.image.Platform.host(),
+          labenv.dataset.DatasetFormat.ARTIFACT_TYPE);
+      labenv.image.ImageReference parsed = labenv.image.ImageReference.parse(ref);
+      String path = parsed.path();
+      String target = name != null ? name : path.substring(path.lastIndexOf('/') + 1)
+          + (parsed.tag() != null && !parsed.tag().equals("latest") ? ":" + parsed.tag() : "");
+      DatasetName named = parent.datasets().adopt(r.manifest(), target, parsed.toString());
+      parent.root.out.println(named + " " + r.manifest().digest() + " (" + r.blobsFetched() + " blobs, "
+          + Units.bytes(r.bytesFetched()) + " downloaded)");
       return ExitCode.OK;
     }
   }

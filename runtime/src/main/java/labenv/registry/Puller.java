@@ -72,7 +72,26 @@ public final class Puller {
 
   public record Result(String name, Descriptor manifest, Digest index, int blobsFetched, long bytesFetched) {}
 
+  /** Pulls an image and names it as {@code reference} (unnamed when it names a digest only). */
   public Result pull(String reference, Platform platform) {
+    Result r = fetch(reference, platform, null);
+    ImageReference ref = ImageReference.parse(reference);
+    try (StoreLock gc = store.lockShared()) {
+      if (ref.tag() != null) {
+        images.tag(r.manifest(), r.name());
+      } else {
+        images.keep(r.manifest());
+      }
+    }
+    return r;
+  }
+
+  /**
+   * Downloads the manifest {@code reference} names (for an index, {@code platform}'s) and every blob it needs into the
+   * store, without naming it: the caller names what it is. {@code artifactType}: what the manifest must be (null: an
+   * image); anything else is refused before a blob is downloaded.
+   */
+  public Result fetch(String reference, Platform platform, String artifactType) {
     ImageReference ref = ImageReference.parse(reference);
     Registry registry = Registry.connect(ref.registry(), credentials, insecure);
     String repo = ref.path();
@@ -101,6 +120,13 @@ public final class Puller {
     if (manifest.config() == null || manifest.layers() == null) {
       throw LabenvException.failed(ref.familiarName() + ": manifest " + chosen.digest() + " has no config or layers");
     }
+    String type = manifest.artifactType() == null || manifest.artifactType().isEmpty() ? null : manifest.artifactType();
+    if (!java.util.Objects.equals(type, artifactType)) {
+      throw LabenvException.failed(ref.familiarName() + ": " + (type == null ? "an image" : "an artifact of type "
+          + type) + ", not " + (artifactType == null ? "an image" : "an artifact of type " + artifactType)
+          + (type != null && type.startsWith("application/vnd.labenv.dataset") ? " (labenv dataset pull takes it)"
+          : artifactType != null && type == null ? " (labenv pull takes it)" : "") + "; nothing was downloaded");
+    }
     List<Descriptor> blobs = new ArrayList<>();
     blobs.add(manifest.config());
     blobs.addAll(manifest.layers());
@@ -116,13 +142,8 @@ public final class Puller {
       Descriptor stored = store.put(chosen.mediaType(), chosen.bytes());
       Descriptor named = new Descriptor(chosen.mediaType(), stored.digest(), stored.size(), null, null, null,
           manifest.artifactType());
-      String name = null;
-      if (ref.tag() != null) {
-        name = ref.withTag(ref.tag()).familiarName();
-        images.tag(named, name);
-      } else {
-        images.keep(named);
-      }
+      String name = ref.tag() == null ? null : new ImageReference(ref.registry(), ref.path(), ref.tag(), null)
+          .familiarName();
       return new Result(name, named, indexDigest, missing.size(), total);
     }
   }
