@@ -99,7 +99,8 @@ class RegistryFixtureIT {
       assertEquals(200, tags.statusCode(), tags::body);
       assertEquals("2", json(tags).path("tags").path(0).asText(), tags::body);
 
-      RegistryFixture.skopeoCopy("docker://" + registry.host() + "/pushed/by-podman:2", "oci:" + tmp.resolve("back") + ":2",
+      RegistryFixture.skopeoCopy("docker://" + registry.host() + "/pushed/by-podman:2",
+          "oci:" + tmp.resolve("back") + ":2",
           registry.srcCreds().toArray(String[]::new));
       assertTrue(Files.isRegularFile(tmp.resolve("back/index.json")));
     }
@@ -149,7 +150,8 @@ class RegistryFixtureIT {
       HttpClient client = HttpClient.newHttpClient();
       byte[] first = "first half of the blob, ".getBytes(StandardCharsets.UTF_8);
       byte[] second = "second half of the blob".getBytes(StandardCharsets.UTF_8);
-      HttpResponse<Void> begun = client.send(HttpRequest.newBuilder(URI.create(registry.url() + "/v2/up/blobs/uploads/"))
+      URI uploads = URI.create(registry.url() + "/v2/up/blobs/uploads/");
+      HttpResponse<Void> begun = client.send(HttpRequest.newBuilder(uploads)
           .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
       assertEquals(202, begun.statusCode());
       HttpResponse<Void> patched = patch(client, location(registry, begun), first, 0);
@@ -169,7 +171,8 @@ class RegistryFixtureIT {
           .getBytes(StandardCharsets.UTF_8);
       String digest = "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(all));
       URI put = URI.create(location(registry, rest) + "&digest=" + digest);
-      HttpResponse<Void> done = client.send(HttpRequest.newBuilder(put).PUT(HttpRequest.BodyPublishers.noBody()).build(),
+      HttpResponse<Void> done = client.send(
+          HttpRequest.newBuilder(put).PUT(HttpRequest.BodyPublishers.noBody()).build(),
           HttpResponse.BodyHandlers.discarding());
       assertEquals(201, done.statusCode(), registry::log);
       HttpResponse<String> blob = registry.get("/v2/up/blobs/" + digest);
