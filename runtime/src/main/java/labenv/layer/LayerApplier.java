@@ -111,7 +111,8 @@ public final class LayerApplier {
     int rootfd = openDirectory(root, Libc.O_PATH);
     try {
       try (Run run = new Run(rootfd, layerName)) {
-        TarReader reader = new TarReader(uncompressedLayer);
+        // Layers reach here verified against their digest: their end may be Go's unclosed one (see lenientEnd).
+        TarReader reader = new TarReader(uncompressedLayer).lenientEnd();
         TarEntry entry;
         while ((entry = reader.next()) != null) {
           run.entry(entry, reader);
@@ -892,10 +893,12 @@ public final class LayerApplier {
 
     /**
      * The components of an entry name: "" and "." dropped; absolute names and ".." refused, since either could
-     * only mean a place outside the root (or a name that needs cleaning, which is the layer author's job).
+     * only mean a place outside the root (or a name that needs cleaning, which is the layer author's job). The one
+     * absolute name allowed is the root itself ("/", as umoci writes it for the layer's top directory): it names
+     * nothing outside.
      */
     private List<byte[]> components(byte[] name, String role) {
-      if (name.length > 0 && name[0] == '/') {
+      if (name.length > 0 && name[0] == '/' && !isRoot(name)) {
         throw unsafe(role.equals("path") ? "absolute path leaves the root" : role + " is absolute: leaves the root");
       }
       List<byte[]> out = new ArrayList<>();
@@ -921,6 +924,16 @@ public final class LayerApplier {
         throw unsafe(role + " has a \"..\" component");
       }
       return out;
+    }
+
+    /** True for "/", "//", "/./" and the like: the root directory, whatever its spelling. */
+    private static boolean isRoot(byte[] name) {
+      for (byte[] c : TarPath.ofRaw(name).components()) {
+        if (!(c.length == 0 || c.length == 1 && c[0] == '.')) {
+          return false;
+        }
+      }
+      return true;
     }
 
     private String prefix() {

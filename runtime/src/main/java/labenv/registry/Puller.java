@@ -273,7 +273,7 @@ public final class Puller {
                 + e.getMessage() + "); nothing was stored", e);
           }
           return;
-        } catch (Registry.Transient e) {
+        } catch (Registry.Transient | Registry.Unreachable e) {
           last = e;
         } catch (IOException e) {
           last = new Registry.Transient(what + ": " + e.getMessage(), e);

@@ -180,7 +180,7 @@ public final class Pusher {
           progress.advance(b.size());
         }
         return;
-      } catch (Registry.Transient e) {
+      } catch (Registry.Transient | Registry.Unreachable e) {
         last = e;
       } catch (IOException e) {
         last = new Registry.Transient("blob " + b.digest() + ": " + e.getMessage(), e);

@@ -156,7 +156,7 @@ public final class Registry {
           throw LabenvException.failed("unknown registry host " + uri.getHost() + " (no such name)", e);
         }
       }
-      throw LabenvException.failed("cannot connect to registry " + host + " (" + uri.getScheme() + "://"
+      throw new Unreachable("cannot connect to registry " + host + " (" + uri.getScheme() + "://"
           + uri.getAuthority() + "): connection refused", e);
     } catch (HttpConnectTimeoutException e) {
       throw LabenvException.failed("cannot connect to registry " + host + ": timed out", e);
@@ -198,6 +198,18 @@ public final class Registry {
     private static final long serialVersionUID = 1L;
 
     Transient(String message, Throwable cause) {
+      super(Kind.FAILED, message, cause);
+    }
+  }
+
+  /**
+   * The registry refused the connection: fatal for a command's first request, worth retrying in the middle of a
+   * transfer (a registry restarting).
+   */
+  public static final class Unreachable extends LabenvException {
+    private static final long serialVersionUID = 1L;
+
+    Unreachable(String message, Throwable cause) {
       super(Kind.FAILED, message, cause);
     }
   }

@@ -52,6 +52,19 @@ public final class TarReader implements Closeable {
     this.in = in instanceof BufferedInputStream ? in : new BufferedInputStream(in, 64 * 1024);
   }
 
+  private boolean lenientEnd;
+
+  /**
+   * Lets the archive end without its end-of-archive marker, and without the padding of its last entry once that
+   * entry's content is complete: how Go's archive/tar leaves a layer whose writer was not closed (umoci's), and
+   * what Docker, containerd and podman read. Only for streams whose digest is checked (layers): a cut there is
+   * caught by the digest, not by the marker.
+   */
+  public TarReader lenientEnd() {
+    this.lenientEnd = true;
+    return this;
+  }
+
   /**
    * The next entry with PAX and GNU extensions folded in, or null after the end-of-archive marker. Content of
    * the previous entry that was not read is skipped. At the end, the rest of the stream is read and discarded so
@@ -74,7 +87,7 @@ public final class TarReader implements Closeable {
       long at = offset;
       int n = readBlock();
       if (n == 0) {
-        if (at == 0) {
+        if (at == 0 || lenientEnd && !pendingMeta) {
           ended = true;
           return null;
         }
@@ -717,6 +730,11 @@ public final class TarReader implements Closeable {
     }
     rawRemaining = 0;
     if (skip(padding) < padding) {
+      if (lenientEnd) {
+        padding = 0;
+        ended = true;
+        return;
+      }
       throw bad("truncated archive: " + where + " misses its padding (archive ends at byte " + offset + ")");
     }
     padding = 0;

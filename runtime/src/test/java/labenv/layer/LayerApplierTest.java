@@ -102,6 +102,16 @@ class LayerApplierTest {
   }
 
   @Test
+  void theRootWrittenAsSlashIsTheRoot() throws Exception {
+    // umoci insert writes the layer's top directory as "/": it names the root, nothing outside it.
+    byte[] tar = new RawTar().add(new Header().name("/").type('5').mode(0755)).add(new Header().name("bin/")
+        .type('5').mode(0755)).file("bin/tool", "x").end();
+    new LayerApplier().unpack(List.of(layer("sha256:layer1", tar)), target);
+    assertEquals("x", Files.readString(target.resolve("bin/tool")));
+    // (any other absolute name is still refused: absoluteNamesAreRefused)
+  }
+
+  @Test
   void dotDotTraversalIsRefusedPlainOrHidden() {
     assertUnsafe(unpackFails(new RawTar().file("../canary/pwned", "x").end()),
         "layer sha256:layer1: entry \"../canary/pwned\": path leaves the root");

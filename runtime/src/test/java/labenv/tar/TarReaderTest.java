@@ -262,6 +262,32 @@ class TarReaderTest {
   }
 
   @Test
+  void aLenientReaderTakesGoUnclosedEnds() {
+    // Go's archive/tar without Close(): no padding after the last content, no end-of-archive marker (umoci).
+    byte[] archive = new RawTar().file("a", "x").file("b", "last").end();
+    byte[] noPadding = Arrays.copyOf(archive, 1024 + 512 + 4);
+    byte[] noMarker = Arrays.copyOf(archive, 2048);
+    for (byte[] cut : List.of(noPadding, noMarker)) {
+      readFails(cut);
+      List<String> names = new ArrayList<>();
+      TarReader r = new TarReader(new ByteArrayInputStream(cut)).lenientEnd();
+      TarEntry e;
+      while ((e = r.next()) != null) {
+        names.add(e.path().toString());
+      }
+      assertEquals(List.of("a", "b"), names);
+    }
+    // content cut short is still an error
+    LabenvException shortContent = assertThrows(LabenvException.class, () -> {
+      TarReader r = new TarReader(new ByteArrayInputStream(Arrays.copyOf(archive, 1024 + 512 + 2))).lenientEnd();
+      while (r.next() != null) {
+        // read on
+      }
+    });
+    assertTrue(shortContent.getMessage().contains("truncated archive"), shortContent.getMessage());
+  }
+
+  @Test
   void endOfArchiveMarkers() {
     assertTrue(readAll(new byte[0]).isEmpty(), "an empty stream is an empty archive");
     byte[] oneZeroBlock = Arrays.copyOf(new RawTar().file("a", "x").bytes(), 1024 + 512);
