@@ -277,8 +277,15 @@ class ExecIT {
         Thread.sleep(50);
       }
       assertTrue(Files.exists(c.data().resolve("sleeping")), () -> RunIT.read(tmp.resolve("tty.log")));
-      // ^C aborts the whole line, whether sleep has started yet or not
+      // ^C aborts the whole line, whether sleep has started yet or not. The next line is typed once the shell has
+      // answered the ^C (the log grew): typed ahead in the same burst, the interrupt's flush of the input queue
+      // could eat it (seen once, on a loaded machine).
+      long before = Files.size(tmp.resolve("tty.log"));
       keys.write(3);
+      keys.flush();
+      for (int i = 0; i < 200 && Files.size(tmp.resolve("tty.log")) == before; i++) {
+        Thread.sleep(50);
+      }
       keys.write("echo after-int; exit 5\n".getBytes(StandardCharsets.UTF_8));
       keys.flush();
       assertTrue(p.waitFor(300, TimeUnit.SECONDS));
