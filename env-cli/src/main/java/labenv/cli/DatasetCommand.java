@@ -363,24 +363,21 @@ final class DatasetCommand extends VerbGroup {
     @Parameters(index = "1", paramLabel = "REF", description = "[registry/]repository[:tag]")
     String target;
 
-    @Option(names = "--insecure", description = "plain HTTP (only loopback hosts get it without this)")
-    boolean insecure;
+    @picocli.CommandLine.Mixin TransferOptions transfer;
 
     @Override
     public Integer call() {
       DatasetVersion v = parent.datasets().resolve(name);
-      labenv.registry.Pusher.Result r = new labenv.registry.Pusher(parent.root.store(),
-          labenv.registry.Credentials.forUser(parent.root.env), insecure,
-          TerminalProgress.forTerminal(parent.root.err, parent.root.env)).push(v.manifest(), target);
-      parent.root.out.println(r.reference() + " " + r.manifest().digest() + " (" + r.blobsPushed() + " blobs uploaded, "
-          + Units.bytes(r.bytesPushed()) + "; " + r.blobsSkipped() + " already there)");
+      transfer.print(parent.root.out, new labenv.registry.Pusher(parent.root.store(),
+          labenv.registry.Credentials.forUser(parent.root.env), transfer.insecure,
+          transfer.progress(parent.root.err, parent.root.env)).push(v.manifest(), target));
       return ExitCode.OK;
     }
   }
 
   @Command(name = "pull", description = {"Download a dataset version from an OCI registry.",
       "Every chunk is verified against its digest; the version is named NAME[:TAG] (default: the repository's last "
-          + "path component, tagged with the version's short digest) and NAME:latest."})
+          + "path component, with the reference's tag) and NAME:latest."})
   static final class Pull implements Callable<Integer> {
     @ParentCommand DatasetCommand parent;
 
@@ -390,22 +387,20 @@ final class DatasetCommand extends VerbGroup {
     @Parameters(index = "1", arity = "0..1", paramLabel = "NAME[:TAG]")
     String name;
 
-    @Option(names = "--insecure", description = "plain HTTP (only loopback hosts get it without this)")
-    boolean insecure;
+    @picocli.CommandLine.Mixin TransferOptions transfer;
 
     @Override
     public Integer call() {
       labenv.registry.Puller.Result r = new labenv.registry.Puller(new labenv.store.ImageStore(parent.root.store()),
-          labenv.registry.Credentials.forUser(parent.root.env), insecure,
-          TerminalProgress.forTerminal(parent.root.err, parent.root.env)).fetch(ref, labenv.image.Platform.host(),
+          labenv.registry.Credentials.forUser(parent.root.env), transfer.insecure,
+          transfer.progress(parent.root.err, parent.root.env)).fetch(ref, labenv.image.Platform.host(),
           labenv.dataset.DatasetFormat.ARTIFACT_TYPE);
       labenv.image.ImageReference parsed = labenv.image.ImageReference.parse(ref);
       String path = parsed.path();
       String target = name != null ? name : path.substring(path.lastIndexOf('/') + 1)
           + (parsed.tag() != null && !parsed.tag().equals("latest") ? ":" + parsed.tag() : "");
       DatasetName named = parent.datasets().adopt(r.manifest(), target, parsed.toString());
-      parent.root.out.println(named + " " + r.manifest().digest() + " (" + r.blobsFetched() + " blobs, "
-          + Units.bytes(r.bytesFetched()) + " downloaded)");
+      transfer.print(parent.root.out, named.toString(), r);
       return ExitCode.OK;
     }
   }

@@ -1,13 +1,11 @@
 package labenv.cli;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 import labenv.LabenvException;
-import labenv.image.Json;
 import labenv.image.Platform;
 import labenv.registry.Credentials;
 import labenv.registry.Puller;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -21,34 +19,13 @@ final class PullCommand extends Verb {
   @Option(names = "--platform", paramLabel = "OS/ARCH[/VARIANT]", description = "the platform to pull from an index")
   String platform;
 
-  @Option(names = "--insecure", description = "plain HTTP (only loopback hosts get it without this)")
-  boolean insecure;
-
-  @Option(names = {"-q", "--quiet"}, description = "print the digest only")
-  boolean quiet;
-
-  @Option(names = "--format", description = "table or json")
-  OutputFormat format = OutputFormat.table;
+  @Mixin TransferOptions transfer;
 
   @Override
   public Integer call() {
-    Puller.Result r = new Puller(images(), Credentials.forUser(root.env), insecure, quiet ? labenv.Progress.NONE
-        : progress()).pull(ref, platform(platform));
-    if (format == OutputFormat.json) {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("name", r.name());
-      m.put("digest", r.manifest().digest().toString());
-      m.put("index", r.index() == null ? null : r.index().toString());
-      m.put("blobsFetched", r.blobsFetched());
-      m.put("bytesFetched", r.bytesFetched());
-      out().println(Json.pretty(m));
-    } else if (quiet) {
-      out().println(r.manifest().digest());
-    } else {
-      out().println((r.name() == null ? ref : r.name()) + " " + r.manifest().digest() + " (" + r.blobsFetched()
-          + " blobs, " + Units.bytes(r.bytesFetched()) + " downloaded)");
-    }
-    out().flush();
+    Puller.Result r = new Puller(images(), Credentials.forUser(root.env), transfer.insecure,
+        transfer.progress(err(), root.env)).pull(ref, platform(platform));
+    transfer.print(out(), r.name() == null ? ref : r.name(), r);
     return ExitCode.OK;
   }
 

@@ -1,13 +1,10 @@
 package labenv.cli;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 import labenv.image.Descriptor;
-import labenv.image.Json;
 import labenv.registry.Credentials;
 import labenv.registry.Pusher;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "push", description = {"Upload an image to a registry.",
@@ -20,36 +17,14 @@ final class PushCommand extends Verb {
   @Parameters(index = "1", arity = "0..1", paramLabel = "REF", description = "where to: [registry/]repository[:tag]")
   String target;
 
-  @Option(names = "--insecure", description = "plain HTTP (only loopback hosts get it without this)")
-  boolean insecure;
-
-  @Option(names = {"-q", "--quiet"}, description = "print the digest only")
-  boolean quiet;
-
-  @Option(names = "--format", description = "table or json")
-  OutputFormat format = OutputFormat.table;
+  @Mixin TransferOptions transfer;
 
   @Override
   public Integer call() {
     Descriptor d = images().resolve(image);
-    String to = target != null ? target : image;
-    Pusher.Result r = new Pusher(store(), Credentials.forUser(root.env), insecure, quiet ? labenv.Progress.NONE
-        : progress()).push(d, to);
-    if (format == OutputFormat.json) {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("reference", r.reference());
-      m.put("digest", r.manifest().digest().toString());
-      m.put("blobsPushed", r.blobsPushed());
-      m.put("blobsSkipped", r.blobsSkipped());
-      m.put("bytesPushed", r.bytesPushed());
-      out().println(Json.pretty(m));
-    } else if (quiet) {
-      out().println(r.manifest().digest());
-    } else {
-      out().println(r.reference() + " " + r.manifest().digest() + " (" + r.blobsPushed() + " blobs uploaded, "
-          + Units.bytes(r.bytesPushed()) + "; " + r.blobsSkipped() + " already there)");
-    }
-    out().flush();
+    Pusher.Result r = new Pusher(store(), Credentials.forUser(root.env), transfer.insecure,
+        transfer.progress(err(), root.env)).push(d, target != null ? target : image);
+    transfer.print(out(), r);
     return ExitCode.OK;
   }
 }
