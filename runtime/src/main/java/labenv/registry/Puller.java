@@ -190,18 +190,26 @@ public final class Puller {
   }
 
   private void fetchAll(Registry registry, String repo, String scope, List<Descriptor> blobs) {
+    parallel("pull", blobs, b -> fetch(registry, repo, scope, b));
+  }
+
+  /**
+   * Runs {@code action} on each blob, {@link #PARALLEL} at once; the first failure stops the others and is thrown
+   * (as it was, when it is labenv's).
+   */
+  static void parallel(String what, List<Descriptor> blobs, java.util.function.Consumer<Descriptor> action) {
     if (blobs.isEmpty()) {
       return;
     }
     ExecutorService pool = Executors.newFixedThreadPool(Math.min(PARALLEL, blobs.size()), r -> {
-      Thread t = new Thread(r, "pull");
+      Thread t = new Thread(r, what);
       t.setDaemon(true);
       return t;
     });
     try {
       List<Future<?>> running = new ArrayList<>();
       for (Descriptor b : blobs) {
-        running.add(pool.submit(() -> fetch(registry, repo, scope, b)));
+        running.add(pool.submit(() -> action.accept(b)));
       }
       for (Future<?> f : running) {
         try {
@@ -211,10 +219,10 @@ public final class Puller {
           if (e.getCause() instanceof LabenvException le) {
             throw le;
           }
-          throw LabenvException.failed("pull: " + e.getCause(), e.getCause());
+          throw LabenvException.failed(what + ": " + e.getCause(), e.getCause());
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
-          throw LabenvException.failed("pull: interrupted", e);
+          throw LabenvException.failed(what + ": interrupted", e);
         }
       }
     } finally {

@@ -6,9 +6,6 @@ import java.net.http.HttpRequest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import labenv.LabenvException;
 import labenv.Progress;
 import labenv.image.Descriptor;
@@ -112,35 +109,7 @@ public final class Pusher {
   }
 
   private void uploadAll(Registry registry, String repo, String scope, List<Descriptor> blobs) {
-    if (blobs.isEmpty()) {
-      return;
-    }
-    ExecutorService pool = Executors.newFixedThreadPool(Math.min(Puller.PARALLEL, blobs.size()), r -> {
-      Thread t = new Thread(r, "push");
-      t.setDaemon(true);
-      return t;
-    });
-    try {
-      List<Future<?>> running = new ArrayList<>();
-      for (Descriptor b : blobs) {
-        running.add(pool.submit(() -> upload(registry, repo, scope, b)));
-      }
-      for (Future<?> f : running) {
-        try {
-          f.get();
-        } catch (java.util.concurrent.ExecutionException e) {
-          if (e.getCause() instanceof LabenvException le) {
-            throw le;
-          }
-          throw LabenvException.failed("push: " + e.getCause(), e.getCause());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw LabenvException.failed("push: interrupted", e);
-        }
-      }
-    } finally {
-      pool.shutdownNow();
-    }
+    Puller.parallel("push", blobs, b -> upload(registry, repo, scope, b));
   }
 
   /** One blob, retried from its start (a new upload session) when the connection drops. */
