@@ -109,6 +109,9 @@ class LayerApplierGnuTarIT {
           """, dir.toString(), version);
       new LayerApplier().unpack(List.of(LayerSource.ofFile("sha256:v" + version, dir.resolve("layer.tar"))),
           dir.resolve("out"));
+      // The archive lists neither "." nor "dir": both extractions make them, each at its own time (a second apart
+      // now and then). Their times are not the layer's to compare.
+      Peers.bash(dir, "touch -d @0 ref ref/dir out out/dir");
       assertSameTree(dir.resolve("ref"), dir.resolve("out"), TreeSnapshot.Fields.all());
       long blocks = (long) readBlocks(dir.resolve("out/sparse"));
       assertTrue(blocks < 1024, "sparse " + version + " keeps its holes: " + blocks + " blocks");
