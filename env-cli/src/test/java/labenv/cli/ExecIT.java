@@ -262,6 +262,13 @@ class ExecIT {
     assertEquals(List.of("xterm", "status=4"), lines.subList(4, 6), p::toString);
   }
 
+  /** True once the shell's prompt ("# ") appears in {@code log} after byte {@code from}. */
+  private static boolean promptAfter(Path log, long from) throws IOException {
+    byte[] all = Files.readAllBytes(log);
+    return from < all.length && new String(all, (int) from, all.length - (int) from, StandardCharsets.UTF_8)
+        .contains("# ");
+  }
+
   /** Keys typed reach the shell inside, ^C interrupts its foreground job, and the terminal is cooked again after. */
   @Test
   void interactiveTtyTakesKeysAndControlC() throws Exception {
@@ -277,13 +284,12 @@ class ExecIT {
         Thread.sleep(50);
       }
       assertTrue(Files.exists(c.data().resolve("sleeping")), () -> RunIT.read(tmp.resolve("tty.log")));
-      // ^C aborts the whole line, whether sleep has started yet or not. The next line is typed once the shell has
-      // answered the ^C (the log grew): typed ahead in the same burst, the interrupt's flush of the input queue
-      // could eat it (seen once, on a loaded machine).
+      // ^C aborts the whole line, whether sleep has started yet or not. The next line is typed once the shell shows
+      // its prompt again: typed ahead, the interrupt's flush of the input queue could eat it (CI hung on it twice).
       long before = Files.size(tmp.resolve("tty.log"));
       keys.write(3);
       keys.flush();
-      for (int i = 0; i < 200 && Files.size(tmp.resolve("tty.log")) == before; i++) {
+      for (int i = 0; i < 600 && !promptAfter(tmp.resolve("tty.log"), before); i++) {
         Thread.sleep(50);
       }
       keys.write("echo after-int; exit 5\n".getBytes(StandardCharsets.UTF_8));
