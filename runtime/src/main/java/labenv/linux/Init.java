@@ -424,13 +424,13 @@ public final class Init {
     chdir("/");
   }
 
+  /** An environment entry Init takes as the command's umask (octal) and removes: how labenv check varies it. */
+  public static final String UMASK_VARIABLE = "LABENV_INIT_UMASK";
+
   /**
    * execve with execvp's PATH search; returns an exit status only when no candidate could be run.
    * The JVM's descriptors must not leak into the command, and its signal mask must not be inherited.
    */
-  /** An environment entry Init takes as the command's umask (octal) and removes: how labenv check varies it. */
-  public static final String UMASK_VARIABLE = "LABENV_INIT_UMASK";
-
   static int exec(ContainerSpec.Process process) {
     try {
       Libc.syscall(Libc.SYS_CLOSE_RANGE, 3, -1, Libc.CLOSE_RANGE_CLOEXEC);
