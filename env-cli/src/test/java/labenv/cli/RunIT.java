@@ -77,6 +77,19 @@ class RunIT {
   }
 
   @Test
+  void theCommandStartsWithDefaultSignalDispositionsWhateverLabenvInherited() throws Exception {
+    // A script's background job (&) has SIGHUP/SIGINT/SIGQUIT ignored, and an ignored signal survives exec:
+    // the container's command must not inherit that (^C would not reach its jobs).
+    Proc p = exec(List.of("sh", "-c", "trap '' HUP INT QUIT; exec java -jar " + JAR + " run --rm " + IMAGE
+        + " grep SigIgn /proc/self/status"));
+    assertEquals(0, p.code(), p::toString);
+    assertTrue(p.out().startsWith("SigIgn:\t"), p::toString);
+    long ignored = Long.parseUnsignedLong(p.out().substring("SigIgn:\t".length()).trim(), 16);
+    // the classic signals 1-31 (bit n-1 for signal n); 32 and up are the C library's and the JVM's own
+    assertEquals(0, ignored & 0x7fffffffL, () -> "ignored: " + Long.toHexString(ignored));
+  }
+
+  @Test
   void echoPrintsAndExitsZero() throws Exception {
     Proc p = run("--rm", IMAGE, "echo", "-n", "hi");
     assertEquals(new Proc(0, "hi", ""), p);

@@ -434,6 +434,12 @@ public final class Init {
   static int exec(ContainerSpec.Process process) {
     try {
       Libc.syscall(Libc.SYS_CLOSE_RANGE, 3, -1, Libc.CLOSE_RANGE_CLOEXEC);
+      // Default dispositions, as a container's command expects them: an ignored signal survives exec, and labenv
+      // started in the background by a script (&) has SIGINT and SIGQUIT ignored: ^C would not reach a shell's job.
+      // Only those a shell or its caller set to ignored: SIGSEGV and the others are this JVM's own until exec.
+      for (int sig : new int[] {1, 2, 3, 13, 15, 17, 20, 21, 22}) { // HUP INT QUIT PIPE TERM CHLD TSTP TTIN TTOU
+        Libc.signal(sig, null);
+      }
       Libc.sigprocmask(Libc.SIG_SETMASK, new byte[128], null);
     } catch (LastErrorException e) {
       System.err.println("labenv: close_range/sigprocmask: " + Libc.errorText(e.getErrorCode()));

@@ -172,6 +172,12 @@ public final class Libc {
 
   public static native int syncfs(int fd) throws LastErrorException;
 
+  /**
+   * signal(2) with {@code handler} null: SIG_DFL. Init puts every signal back to its default before exec, since
+   * an ignored signal (SIGINT and SIGQUIT are, for a job a script started with &) is inherited across exec.
+   */
+  public static native com.sun.jna.Pointer signal(int signum, com.sun.jna.Pointer handler) throws LastErrorException;
+
   public static final int SYNC_FILE_RANGE_WRITE = 2;
 
   /** sync_file_range(2): with {@link #SYNC_FILE_RANGE_WRITE}, starts writing the file's dirty pages back, without waiting. */
