@@ -13,12 +13,10 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -67,7 +65,6 @@ public final class DatasetStore {
   public static final String DIR = "datasets";
   private static final Pattern FULL_DIGEST = Pattern.compile("(?:sha256:)?([a-f0-9]{64})");
   private static final Pattern PREFIX = Pattern.compile("(?:sha256:)?([a-f0-9]{4,63})");
-  private static final SecureRandom RANDOM = new SecureRandom();
   private static final Digest EMPTY_SHA256 =
       Digest.parse("sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 
@@ -854,7 +851,7 @@ public final class DatasetStore {
     try (StoreLock gc = store.lockShared()) {
       DatasetConfig config = config(version);
       Files.createDirectories(treesDir);
-      Path temp = treesDir.resolve(AtomicFile.TEMP_PREFIX + version.digest().hex() + "-" + random());
+      Path temp = treesDir.resolve(AtomicFile.TEMP_PREFIX + version.digest().hex() + "-" + AtomicFile.randomSuffix());
       try {
         Path tempRoot = temp.resolve("root");
         Files.createDirectories(tempRoot);
@@ -902,7 +899,7 @@ public final class DatasetStore {
       }
     }
     Path parent = target.getParent();
-    Path temp = parent.resolve(AtomicFile.TEMP_PREFIX + "export-" + target.getFileName() + "-" + random());
+    Path temp = parent.resolve(AtomicFile.TEMP_PREFIX + "export-" + target.getFileName() + "-" + AtomicFile.randomSuffix());
     try (StoreLock gc = store.lockShared()) {
       DatasetConfig config = config(v.manifest());
       Files.createDirectories(parent);
@@ -1026,12 +1023,6 @@ public final class DatasetStore {
     } finally {
       Syscalls.close(fd);
     }
-  }
-
-  private static String random() {
-    byte[] b = new byte[6];
-    RANDOM.nextBytes(b);
-    return HexFormat.of().formatHex(b);
   }
 
   // ---------------------------------------------------------------- prune

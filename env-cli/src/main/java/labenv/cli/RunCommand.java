@@ -140,7 +140,6 @@ final class RunCommand extends Verb {
 
   @Override
   public Integer call() {
-    projectMode = ref == null || Files.isDirectory(Path.of(ref));
     Path project = project();
     projectMode = project != null;
     if (project != null) {
@@ -217,6 +216,7 @@ final class RunCommand extends Verb {
   /** The project folder to run: none given and one here, or the folder given; null for an image. */
   private Path project() {
     if (ref == null) {
+      projectMode = true; // its errors are a project's (exit 2), not a container's (125)
       Path here = Path.of("").toAbsolutePath();
       if (!labenv.project.ProjectFile.isProject(here)) {
         throw LabenvException.badInput("run needs an IMAGE, or a project: no " + labenv.project.ProjectFile.FILE

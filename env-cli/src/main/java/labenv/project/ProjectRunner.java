@@ -111,9 +111,6 @@ public final class ProjectRunner {
     Plan plan = plan(p, image);
     Path work = p.dir().resolve(".labenv");
     Path staging = work.resolve("run-" + AtomicFile.randomSuffix());
-    List<Receipt.DatasetRef> datasets = plan.datasets();
-    String workdir = plan.workdir();
-    Limits limits = plan.limits();
     try {
       Files.createDirectories(work);
     } catch (IOException ex) {
@@ -121,16 +118,15 @@ public final class ProjectRunner {
     }
     // Two runs of one project at once would swap each other's outputs: the second waits for the first.
     try (labenv.store.StoreLock lock = labenv.store.StoreLock.exclusive(work.resolve("lock"))) {
-      return runLocked(p, image, stdio, plan, work, staging, datasets, workdir, limits);
+      return runLocked(p, image, stdio, plan, work, staging);
     }
   }
 
-  private Result runLocked(ProjectFile p, Image image, Launcher.Stdio stdio, Plan plan, Path work, Path staging,
-      List<Receipt.DatasetRef> datasets, String workdir, Limits limits) {
+  private Result runLocked(ProjectFile p, Image image, Launcher.Stdio stdio, Plan plan, Path work, Path staging) {
     try {
       Files.createDirectories(staging);
-      Execution e = execute(image, plan.entrypoint(), plan.command(), plan.env(), workdir, datasets, p.outputs(),
-          staging, limits, p.name(), Variation.NONE, stdio);
+      Execution e = execute(image, plan.entrypoint(), plan.command(), plan.env(), plan.workdir(), plan.datasets(),
+          p.outputs(), staging, plan.limits(), p.name(), Variation.NONE, stdio);
       Receipt receipt = plan.receipt(e, p, image);
       if (e.exitCode() != 0) {
         Path failed = work.resolve("failed");

@@ -51,19 +51,17 @@ public final class Registry {
 
   /** {@code docker.io} is served by {@code registry-1.docker.io}, as Docker resolves it. */
   public static Registry connect(String host, Credentials credentials, boolean insecure) {
+    return withCredentials(host, credentials.find(host), insecure);
+  }
+
+  /** A registry spoken to with exactly {@code credentials} (labenv login checks them before storing them). */
+  public static Registry withCredentials(String host, Credentials.Basic credentials, boolean insecure) {
     String endpoint = host.equals("docker.io") ? "registry-1.docker.io" : host;
     boolean plain = insecure || isLoopback(endpoint);
     URI base = URI.create((plain ? "http://" : "https://") + endpoint);
     HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
         .connectTimeout(Duration.ofSeconds(10)).version(HttpClient.Version.HTTP_1_1).build();
-    return new Registry(host, base, credentials.find(host), http);
-  }
-
-  /** A registry spoken to with exactly {@code credentials} (labenv login checks them before storing them). */
-  public static Registry withCredentials(String host, Credentials.Basic credentials, boolean insecure) {
-    Registry r = connect(host, new Credentials(java.nio.file.Path.of("/nonexistent/labenv-auth.json"),
-        java.nio.file.Path.of("/nonexistent/docker-config.json")), insecure);
-    return new Registry(r.host, r.base, credentials, r.http);
+    return new Registry(host, base, credentials, http);
   }
 
   static boolean isLoopback(String endpoint) {
