@@ -58,6 +58,7 @@ public final class LabenvCommand implements Callable<Integer> {
       TemplatesCommand.class,
       VerifyCommand.class,
       CheckCommand.class,
+      NotebookCommand.class,
       VolumeCommand.class,
       DatasetCommand.class,
       RuntimeCommand.class,
