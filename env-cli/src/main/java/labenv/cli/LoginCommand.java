@@ -25,7 +25,8 @@ final class LoginCommand extends Verb {
   @Option(names = "--password-stdin", description = "read the password from stdin (the only way to give it)")
   boolean passwordStdin;
 
-  @Option(names = "--insecure", description = "plain HTTP (only loopback hosts get it without this)")
+  @Option(names = "--insecure", description = "Accept any TLS certificate, and plain HTTP when the registry has no "
+      + "TLS (loopback hosts get the fallback to HTTP without this).")
   boolean insecure;
 
   @Override
@@ -46,7 +47,7 @@ final class LoginCommand extends Verb {
     Credentials creds = Credentials.forUser(root.env);
     // Checked before it is stored: GET /v2/ with these credentials only.
     Registry registry = Registry.withCredentials(host, new Credentials.Basic(user, secret, "the password given"),
-        insecure);
+        creds.labenvFile().getParent(), insecure);
     try (Registry.Response r = registry.send("GET", "/v2/", "", Map.of(), null)) {
       if (r.status() != 200) {
         throw LabenvException.failed("login " + host + ": the registry answered " + r.status());

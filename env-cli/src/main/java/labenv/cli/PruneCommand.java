@@ -50,6 +50,7 @@ final class PruneCommand extends Verb {
           + Units.bytes(trees.bytesFreed()) + ")");
     }
     PruneReport r = images().prune();
+    labenv.registry.BlobSources.prune(store());
     r.deleted().forEach(d -> out().println("Deleted: " + d));
     if (entries > 0) {
       out().println("Deleted " + entries + " build cache entries");

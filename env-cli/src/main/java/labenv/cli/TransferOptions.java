@@ -10,7 +10,8 @@ import picocli.CommandLine.Option;
 
 /** What every command that talks to a registry takes ({@code pull}, {@code push}, {@code dataset pull|push}), and how they report. */
 final class TransferOptions {
-  @Option(names = "--insecure", description = "plain HTTP (only loopback hosts get it without this)")
+  @Option(names = "--insecure", description = "Accept any TLS certificate, and plain HTTP when the registry has no "
+      + "TLS (loopback hosts get the fallback to HTTP without this).")
   boolean insecure;
 
   @Option(names = {"-q", "--quiet"}, description = "no progress; print the digest only")
@@ -48,13 +49,17 @@ final class TransferOptions {
       m.put("digest", r.manifest().digest().toString());
       m.put("blobsPushed", r.blobsPushed());
       m.put("blobsSkipped", r.blobsSkipped());
+      m.put("blobsMounted", r.blobsMounted());
       m.put("bytesPushed", r.bytesPushed());
+      m.put("uploadsResumed", r.uploadsResumed());
       out.println(Json.pretty(m));
     } else if (quiet) {
       out.println(r.manifest().digest());
     } else {
       out.println(r.reference() + " " + r.manifest().digest() + " (" + r.blobsPushed() + " blobs uploaded, "
-          + Units.bytes(r.bytesPushed()) + "; " + r.blobsSkipped() + " already there)");
+          + Units.bytes(r.bytesPushed()) + "; " + r.blobsSkipped() + " already there"
+          + (r.blobsMounted() > 0 ? ", " + r.blobsMounted() + " mounted from another repository" : "")
+          + (r.uploadsResumed() > 0 ? ", " + r.uploadsResumed() + " upload(s) resumed" : "") + ")");
     }
     out.flush();
   }

@@ -214,6 +214,261 @@ class RegistryIT {
     }
   }
 
+  @Test
+  void aRegistryKilledMidUploadLeavesAPushThatStillCompletes() throws Exception {
+    try (RegistryFixture reg = RegistryFixture.anonymous()) {
+      Path tree = dir.resolve("tree");
+      Files.createDirectories(tree);
+      Files.write(tree.resolve("big.bin"), DatasetIT.random(7, 150_000_000));
+      assertEquals(0, labenv("a", "import", "--compression", "none", tree.toString(), "big:1").code());
+      String ref = reg.host() + "/big/upload:1";
+      ProcessBuilder pb = new ProcessBuilder("java", "-jar", RunIT.JAR.toString(), "push", "--format", "json",
+          "big:1", ref).redirectOutput(dir.resolve("push.out").toFile()).redirectError(dir.resolve("push.err").toFile());
+      pb.environment().put("LABENV_HOME", dir.resolve("a").toString());
+      Process push = pb.start();
+      // Once more than one 32 MiB chunk is in the registry's upload, kill it, and bring it back a little later.
+      // Killed in the middle of a PATCH, distribution keeps the part it wrote and refuses the session ("upload
+      // resumed at wrong offset"): labenv must notice and upload the blob again in a new session.
+      Path repos = reg.storage().resolve("docker/registry/v2/repositories/big/upload/_uploads");
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (uploaded(repos) < 40_000_000 && push.isAlive() && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertTrue(push.isAlive(), "the push was still running when the registry was killed");
+      reg.stop();
+      Thread.sleep(700);
+      reg.start();
+      assertTrue(push.waitFor(120, TimeUnit.SECONDS));
+      String out = Files.readString(dir.resolve("push.out"));
+      String err = Files.readString(dir.resolve("push.err"));
+      assertEquals(0, push.exitValue(), out + err + reg.log());
+      assertEquals(0, labenv("a", "fsck").code());
+      assertSameImageIn(ref, tree.resolve("big.bin"));
+    }
+  }
+
+  @Test
+  void anUploadCutBetweenChunksGoesOnFromWhatTheRegistryHas() throws Exception {
+    try (RegistryFixture reg = RegistryFixture.anonymous();
+        CuttingProxy proxy = new CuttingProxy(reg)) {
+      Path tree = dir.resolve("tree");
+      Files.createDirectories(tree);
+      Files.write(tree.resolve("big.bin"), DatasetIT.random(9, 100_000_000));
+      assertEquals(0, labenv("a", "import", "--compression", "none", tree.toString(), "big:1").code());
+      String ref = proxy.host() + "/big/resume:1";
+      RegistryFixture.Result push = labenv("a", "push", "--format", "json", "big:1", ref);
+      assertEquals(0, push.code(), push + reg.log());
+      assertTrue(proxy.cut, "the proxy cut the second chunk's connection and the registry restarted");
+      JsonNode p = Json.mapper().readTree(push.out());
+      assertEquals(1, p.get("uploadsResumed").asInt(), () -> "went on from the registry's Range, not from 0: "
+          + push.out());
+      assertTrue(reg.log().lines().anyMatch(l -> l.contains("method=GET") && l.contains("/blobs/uploads/")
+          && l.contains("status=204")), "asked the registry how much it had");
+      assertSameImageIn(reg.host() + "/big/resume:1", tree.resolve("big.bin"));
+    }
+  }
+
+  /** Another store pulls {@code ref} from the registry and unpacks the same {@code file}: the push was whole. */
+  private void assertSameImageIn(String ref, Path file) throws Exception {
+    assertEquals(0, labenv("b", "pull", ref).code());
+    Path out = dir.resolve("out-" + System.nanoTime());
+    assertEquals(0, labenv("b", "unpack", ref, out.toString()).code());
+    assertEquals(-1L, Files.mismatch(file, out.resolve(file.getFileName())), "the same bytes");
+  }
+
+  /**
+   * A proxy in front of a registry that reads each request's head: the first PATCH that does not start at byte 0
+   * (a chunked upload's second chunk) has its connection closed before a byte of it is forwarded, and the registry
+   * is restarted, so the upload session holds exactly the chunks before it. (Killed in the middle of a chunk,
+   * distribution cannot resume a session at all.)
+   */
+  private static final class CuttingProxy implements AutoCloseable {
+    private final RegistryFixture registry;
+    private final ServerSocket server;
+    private final List<Socket> sockets = java.util.Collections.synchronizedList(new ArrayList<>());
+    volatile boolean cut;
+
+    CuttingProxy(RegistryFixture registry) throws IOException {
+      this.registry = registry;
+      this.server = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+      Thread accept = new Thread(() -> {
+        while (!server.isClosed()) {
+          try {
+            Socket client = server.accept();
+            sockets.add(client);
+            Thread t = new Thread(() -> serve(client));
+            t.setDaemon(true);
+            t.start();
+          } catch (IOException e) {
+            return;
+          }
+        }
+      });
+      accept.setDaemon(true);
+      accept.start();
+    }
+
+    String host() {
+      return "127.0.0.1:" + server.getLocalPort();
+    }
+
+    private void serve(Socket client) {
+      try (client; Socket upstream = new Socket("127.0.0.1", registry.port())) {
+        sockets.add(upstream);
+        Thread back = new Thread(() -> {
+          try {
+            upstream.getInputStream().transferTo(client.getOutputStream());
+          } catch (IOException e) {
+            // closed
+          } finally {
+            try {
+              client.close();
+            } catch (IOException e) {
+              // closed
+            }
+          }
+        });
+        back.setDaemon(true);
+        back.start();
+        InputStream in = client.getInputStream();
+        OutputStream out = upstream.getOutputStream();
+        while (true) {
+          byte[] head = readHead(in);
+          if (head == null) {
+            return;
+          }
+          String text = new String(head, StandardCharsets.ISO_8859_1);
+          String lower = text.toLowerCase(java.util.Locale.ROOT);
+          if (!cut && text.startsWith("PATCH ") && lower.contains("content-range:")
+              && !lower.contains("content-range: 0-")) {
+            cut = true;
+            client.close();
+            upstream.close();
+            registry.stop();
+            registry.start();
+            return;
+          }
+          out.write(head);
+          java.util.regex.Matcher m = java.util.regex.Pattern.compile("content-length:\\s*(\\d+)").matcher(lower);
+          long length = m.find() ? Long.parseLong(m.group(1)) : 0;
+          byte[] buf = new byte[1 << 16];
+          while (length > 0) {
+            int n = in.read(buf, 0, (int) Math.min(buf.length, length));
+            if (n < 0) {
+              return;
+            }
+            out.write(buf, 0, n);
+            length -= n;
+          }
+          out.flush();
+        }
+      } catch (IOException | InterruptedException e) {
+        // a connection ended
+      }
+    }
+
+    /** The bytes up to and including the blank line ending a request's head, or null at the end of the stream. */
+    private static byte[] readHead(InputStream in) throws IOException {
+      java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+      int matched = 0;
+      int c;
+      while ((c = in.read()) >= 0) {
+        if (head.size() == 0 && c == 0x16) {
+          return null; // a TLS handshake (labenv tries HTTPS first): this proxy speaks plain HTTP only
+        }
+        head.write(c);
+        matched = (c == '\r' && (matched == 0 || matched == 2)) || (c == '\n' && (matched == 1 || matched == 3))
+            ? matched + 1 : (c == '\r' ? 1 : 0);
+        if (matched == 4) {
+          return head.toByteArray();
+        }
+      }
+      return null;
+    }
+
+    @Override
+    public void close() throws IOException {
+      server.close();
+      synchronized (sockets) {
+        for (Socket s : sockets) {
+          s.close();
+        }
+      }
+    }
+  }
+
+  /** The largest upload in progress under a repository's {@code _uploads}. */
+  private static long uploaded(Path uploads) throws IOException {
+    if (!Files.isDirectory(uploads)) {
+      return 0;
+    }
+    long max = 0;
+    try (var s = Files.list(uploads)) {
+      for (Path u : s.toList()) {
+        Path data = u.resolve("data");
+        if (Files.isRegularFile(data)) {
+          max = Math.max(max, Files.size(data));
+        }
+      }
+    }
+    return max;
+  }
+
+  @Test
+  void blobsAnotherRepositoryHoldsAreMountedNotUploaded() throws Exception {
+    try (RegistryFixture reg = RegistryFixture.anonymous()) {
+      busyboxIn("a");
+      RegistryFixture.Result first = labenv("a", "push", "--format", "json", "busybox", reg.host() + "/team/bb:1");
+      assertEquals(0, first.code(), first::toString);
+      assertEquals(2, Json.mapper().readTree(first.out()).get("blobsPushed").asInt());
+      RegistryFixture.Result second = labenv("a", "push", "--format", "json", "busybox", reg.host() + "/other/bb:1");
+      assertEquals(0, second.code(), second::toString);
+      JsonNode q = Json.mapper().readTree(second.out());
+      assertEquals(2, q.get("blobsMounted").asInt(), second.out());
+      assertEquals(0, q.get("blobsPushed").asInt(), second.out());
+      assertEquals(0, q.get("bytesPushed").asLong(), second.out());
+      assertTrue(reg.log().contains("mount=sha256"), "the registry saw mount requests");
+
+      // A store that pulled from one repository mounts from it when pushing to another.
+      assertEquals(0, labenv("b", "pull", reg.host() + "/team/bb:1").code());
+      RegistryFixture.Result third = labenv("b", "push", "--format", "json", reg.host() + "/team/bb:1",
+          reg.host() + "/third/bb:1");
+      assertEquals(2, Json.mapper().readTree(third.out()).get("blobsMounted").asInt(), third.out());
+      RegistryFixture.Result inspect = RegistryFixture.tool(List.of("skopeo", "inspect", "--tls-verify=false",
+          "docker://" + reg.host() + "/third/bb:1"), Map.of(), dir);
+      assertEquals(0, inspect.code(), inspect::toString);
+      assertEquals(0, labenv("c", "pull", reg.host() + "/third/bb:1").code(), "what was mounted is whole");
+    }
+  }
+
+  @Test
+  void tlsWithAPrivateCaIsTrustedFromCertsDAndRefusedWithoutIt() throws Exception {
+    try (RegistryFixture reg = RegistryFixture.launch(null, true)) {
+      busyboxIn("a");
+      String ref = reg.host() + "/tls/bb:1";
+      RegistryFixture.Result refused = labenv("a", "push", "busybox", ref);
+      assertEquals(1, refused.code(), refused::toString);
+      assertTrue(refused.err().contains("TLS certificate is not trusted") && refused.err().contains("certs.d/"
+          + reg.host() + "/ca.crt"), refused.err());
+      assertEquals(1, refused.err().strip().lines().count(), refused.err());
+
+      Path certs = dir.resolve("home/.config/labenv/certs.d").resolve(reg.host());
+      Files.createDirectories(certs);
+      Files.copy(reg.caCert(), certs.resolve("ca.crt"));
+      RegistryFixture.Result push = labenv("a", "push", "busybox", ref);
+      assertEquals(0, push.code(), push::toString);
+      RegistryFixture.Result pull = labenv("b", "pull", ref);
+      assertEquals(0, pull.code(), pull::toString);
+      Files.delete(certs.resolve("ca.crt"));
+      RegistryFixture.Result insecure = labenv("c", "pull", "--insecure", ref);
+      assertEquals(0, insecure.code(), insecure::toString);
+      // skopeo, trusting the same CA, reads what labenv pushed over TLS
+      RegistryFixture.Result inspect = RegistryFixture.tool(List.of("skopeo", "inspect", "--cert-dir",
+          reg.certDir().toString(), "docker://" + ref), Map.of(), dir);
+      assertEquals(0, inspect.code(), inspect::toString);
+    }
+  }
+
   private static long partial(Path blobs) throws IOException {
     if (!Files.isDirectory(blobs)) {
       return 0;

@@ -139,6 +139,8 @@ public final class Puller {
       } finally {
         progress.done();
       }
+      BlobSources sources = new BlobSources(store);
+      blobs.forEach(b -> sources.record(b.digest(), registry.host(), repo));
       Descriptor stored = store.put(chosen.mediaType(), chosen.bytes());
       Descriptor named = new Descriptor(chosen.mediaType(), stored.digest(), stored.size(), null, null, null,
           manifest.artifactType());

@@ -20,10 +20,13 @@ import labenv.store.StoreLock;
 /**
  * {@code labenv push}: a manifest (an image, or a dataset version: both are OCI manifests) and
  * everything it references, from the store to a registry. Blobs the repository has already are
- * skipped (HEAD); the others are uploaded in parallel, small ones in one request (POST then PUT
- * with the digest), large ones in chunks (PATCH with Content-Range, then PUT), each retried with
- * backoff from its start when the connection drops; the manifest goes last, so the registry never
- * names an incomplete image, and the digest it announces is checked.
+ * skipped (HEAD); those another repository of the same registry is known to hold (pulled from or
+ * pushed to it, {@link BlobSources}) are mounted from it, not uploaded; the others are uploaded in
+ * parallel, small ones in one request (POST then PUT with the digest), large ones in chunks (PATCH
+ * with Content-Range, then PUT). When the connection drops or the registry restarts mid-upload, a
+ * chunked upload asks the registry how much it has (GET on the upload's URL, its {@code Range})
+ * and goes on from there; a monolithic one starts again; both with backoff. The manifest goes last,
+ * so the registry never names an incomplete image, and the digest it announces is checked.
  */
 public final class Pusher {
   /** Blobs at most this large go in one request; larger ones in chunks of this size. */
@@ -33,6 +36,7 @@ public final class Pusher {
   private final Credentials credentials;
   private final boolean insecure;
   private final Progress progress;
+  private final java.util.concurrent.atomic.AtomicInteger resumed = new java.util.concurrent.atomic.AtomicInteger();
 
   public Pusher(ContentStore store, Credentials credentials, boolean insecure, Progress progress) {
     this.store = store;
@@ -41,7 +45,13 @@ public final class Pusher {
     this.progress = Puller.threadSafe(progress);
   }
 
-  public record Result(String reference, Descriptor manifest, int blobsPushed, int blobsSkipped, long bytesPushed) {}
+  /**
+   * {@code blobsSkipped}: the repository had them; {@code blobsMounted}: mounted from another repository of the
+   * registry; {@code bytesPushed}: what was uploaded (resumed uploads count each byte once); {@code uploadsResumed}:
+   * chunked uploads that went on from where the registry had them after a dropped connection or a restart.
+   */
+  public record Result(String reference, Descriptor manifest, int blobsPushed, int blobsSkipped, int blobsMounted,
+      long bytesPushed, int uploadsResumed) {}
 
   /** Pushes {@code manifest} (a manifest or an index in the store) as {@code target}. */
   public Result push(Descriptor manifest, String target) {
@@ -56,9 +66,16 @@ public final class Pusher {
       List<Descriptor> manifests = new ArrayList<>();
       List<Descriptor> blobs = new ArrayList<>();
       collect(manifest, manifests, blobs);
+      BlobSources sources = new BlobSources(store);
       List<Descriptor> missing = new ArrayList<>();
+      int mounted = 0;
       for (Descriptor b : blobs) {
-        if (!exists(registry, repo, scope, b)) {
+        if (exists(registry, repo, scope, b)) {
+          continue;
+        }
+        if (mount(registry, repo, b, sources.repositories(b.digest(), registry.host(), repo))) {
+          mounted++;
+        } else {
           missing.add(b);
         }
       }
@@ -73,7 +90,9 @@ public final class Pusher {
       for (Descriptor m : manifests) {
         putManifest(registry, repo, scope, m, m == manifest ? ref.tag() : m.digest().toString());
       }
-      return new Result(ref.familiarName(), manifest, missing.size(), blobs.size() - missing.size(), total);
+      blobs.forEach(b -> sources.record(b.digest(), registry.host(), repo));
+      return new Result(ref.familiarName(), manifest, missing.size(), blobs.size() - missing.size() - mounted, mounted,
+          total, resumed.get());
     }
   }
 
@@ -112,41 +131,74 @@ public final class Pusher {
     Puller.parallel("push", blobs, b -> upload(registry, repo, scope, b));
   }
 
-  /** One blob, retried from its start (a new upload session) when the connection drops. */
+  /**
+   * Asks the registry to mount {@code b} into {@code repo} from one of {@code from} (a cross-repository blob
+   * mount): true when it did (201). A registry that cannot (no access to the source, mounts disabled) answers
+   * 202 with a fresh upload session, which is cancelled: the blob is then uploaded as usual.
+   */
+  private boolean mount(Registry registry, String repo, Descriptor b, List<String> from) {
+    for (String source : from) {
+      // The token must allow pulling from the source too, as Docker asks for both scopes.
+      String scope = Registry.scope(repo, true) + " " + Registry.scope(source, false);
+      String path = "/v2/" + repo + "/blobs/uploads/?mount=" + b.digest() + "&from="
+          + java.net.URLEncoder.encode(source, java.nio.charset.StandardCharsets.UTF_8);
+      try (Registry.Response r = registry.send("POST", path, scope, Map.of(), HttpRequest.BodyPublishers.noBody())) {
+        if (r.status() == 201) {
+          return true;
+        }
+        if (r.status() == 202 && r.header("Location") != null) {
+          cancel(registry, scope, r.header("Location"));
+        }
+      } catch (LabenvException e) {
+        // No right to read the source (401/403) or any other refusal: upload it instead.
+      }
+    }
+    return false;
+  }
+
+  private static void cancel(Registry registry, String scope, String location) {
+    try (Registry.Response r = registry.send("DELETE", location, scope, Map.of(), null)) {
+      // 204, or 404 when the registry dropped the session already: either way it is gone
+    } catch (LabenvException e) {
+      // an abandoned session expires on the registry's side
+    }
+  }
+
+  /**
+   * One blob. A chunked upload whose connection drops goes on from what the registry says it has (a registry
+   * restarted mid-upload keeps the session when its http.secret is fixed); a monolithic one, or a chunked one
+   * whose session is gone, starts a new session. Progress counts each byte once.
+   */
   private void upload(Registry registry, String repo, String scope, Descriptor b) {
     LabenvException last = null;
+    long[] reported = {0};
+    // The session's latest Location: each PATCH answers a new one (distribution signs the offset into it).
+    String[] location = {null};
     for (int attempt = 0; attempt < Puller.ATTEMPTS; attempt++) {
       if (attempt > 0) {
         Puller.sleep(500L << (attempt - 1));
       }
-      long sent = 0;
       try {
-        String location = start(registry, repo, scope, b);
         if (b.size() <= CHUNK) {
-          finish(registry, scope, location, b, HttpRequest.BodyPublishers.ofInputStream(() -> store.open(b)), b.size());
-          sent = b.size();
+          String session = start(registry, repo, scope, b);
+          finish(registry, scope, session, b, HttpRequest.BodyPublishers.ofInputStream(() -> store.open(b)), b.size());
+          report(reported, b.size());
         } else {
-          try (InputStream in = store.open(b)) {
-            byte[] buf = new byte[(int) CHUNK];
-            while (sent < b.size()) {
-              int n = in.readNBytes(buf, 0, (int) Math.min(CHUNK, b.size() - sent));
-              try (Registry.Response r = registry.send("PATCH", location, scope, Map.of("Content-Type",
-                  "application/octet-stream", "Content-Range", sent + "-" + (sent + n - 1)),
-                  HttpRequest.BodyPublishers.ofByteArray(buf, 0, n))) {
-                if (r.status() != 202) {
-                  throw LabenvException.failed("blob " + b.digest() + ": chunk at " + sent + ": " + registry.host()
-                      + " answered " + r.status() + ": " + Registry.errorText(r));
-                }
-                location = r.header("Location") == null ? location : r.header("Location");
-              }
-              sent += n;
-              progress.advance(n);
+          long from = 0;
+          if (location[0] != null) {
+            from = uploaded(registry, scope, location[0]);
+            if (from < 0) {
+              location[0] = null;
+            } else if (from > 0) {
+              resumed.incrementAndGet();
             }
           }
-          finish(registry, scope, location, b, HttpRequest.BodyPublishers.noBody(), 0);
-        }
-        if (b.size() <= CHUNK) {
-          progress.advance(b.size());
+          if (location[0] == null) {
+            location[0] = start(registry, repo, scope, b);
+            from = 0;
+          }
+          chunks(registry, scope, location, b, from, reported);
+          finish(registry, scope, location[0], b, HttpRequest.BodyPublishers.noBody(), 0);
         }
         return;
       } catch (Registry.Transient | Registry.Unreachable e) {
@@ -157,6 +209,55 @@ public final class Pusher {
     }
     throw LabenvException.failed("blob " + b.digest() + ": gave up after " + Puller.ATTEMPTS + " attempts: "
         + last.getMessage(), last);
+  }
+
+  /** Sends {@code b} from byte {@code from} in {@link #CHUNK}s, keeping {@code location[0]} the session's latest. */
+  private void chunks(Registry registry, String scope, String[] location, Descriptor b, long from, long[] reported)
+      throws IOException {
+    try (InputStream in = store.open(b)) {
+      in.skipNBytes(from);
+      byte[] buf = new byte[(int) CHUNK];
+      long sent = from;
+      while (sent < b.size()) {
+        int n = in.readNBytes(buf, 0, (int) Math.min(CHUNK, b.size() - sent));
+        try (Registry.Response r = registry.send("PATCH", location[0], scope, Map.of("Content-Type",
+            "application/octet-stream", "Content-Range", sent + "-" + (sent + n - 1)),
+            HttpRequest.BodyPublishers.ofByteArray(buf, 0, n))) {
+          if (r.status() != 202) {
+            throw LabenvException.failed("blob " + b.digest() + ": chunk at " + sent + ": " + registry.host()
+                + " answered " + r.status() + ": " + Registry.errorText(r));
+          }
+          if (r.header("Location") != null) {
+            location[0] = r.header("Location");
+          }
+        }
+        sent += n;
+        report(reported, sent);
+      }
+    }
+  }
+
+  /**
+   * How many bytes the upload session at {@code location} holds (its {@code Range: 0-LAST}), or -1 when the
+   * registry no longer knows the session.
+   */
+  private static long uploaded(Registry registry, String scope, String location) {
+    try (Registry.Response r = registry.send("GET", location, scope, Map.of(), null)) {
+      String range = r.header("Range");
+      if (r.status() != 204 || range == null) {
+        return -1;
+      }
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?:bytes=)?0-(\\d+)").matcher(range.trim());
+      return m.matches() ? Long.parseLong(m.group(1)) + 1 : -1;
+    }
+  }
+
+  /** Advances progress to {@code upTo} bytes of this blob, never counting a byte twice. */
+  private void report(long[] reported, long upTo) {
+    if (upTo > reported[0]) {
+      progress.advance(upTo - reported[0]);
+      reported[0] = upTo;
+    }
   }
 
   private String start(Registry registry, String repo, String scope, Descriptor b) {

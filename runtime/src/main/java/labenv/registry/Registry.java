@@ -10,6 +10,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -27,7 +28,9 @@ import labenv.image.Json;
  * One registry, spoken to with the OCI distribution API ({@code /v2/}). Authentication follows the
  * registry's {@code WWW-Authenticate} challenge, as Docker does: anonymous first; for {@code Bearer},
  * a token from the realm (with the user's credentials when there are any) per repository scope; for
- * {@code Basic}, the credentials. HTTPS, except for loopback hosts and when asked ({@code --insecure}).
+ * {@code Basic}, the credentials. HTTPS, trusting the JVM's CAs and the per-registry CA files of {@link Trust};
+ * loopback hosts and registries named with {@code --insecure} are tried with HTTPS first and plain HTTP when they
+ * do not speak TLS (as Docker treats insecure registries), and {@code --insecure} accepts any certificate.
  * Redirects (blob downloads from object storage) are followed by hand, without the Authorization
  * header when they leave the registry's host.
  */
@@ -36,32 +39,46 @@ public final class Registry {
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
   private final String host;
-  private final URI base;
+  /** https://HOST, or http://HOST once a registry that may fall back has shown it does not speak TLS. */
+  private volatile URI base;
+  private final boolean mayFallBack;
+  private final Path labenvConfig;
   private final Credentials.Basic credentials;
   private final HttpClient http;
   /** Authorization header values by scope ("" for Basic, which has none). */
   private final Map<String, String> authorization = new ConcurrentHashMap<>();
 
-  private Registry(String host, URI base, Credentials.Basic credentials, HttpClient http) {
+  private Registry(String host, URI base, boolean mayFallBack, Path labenvConfig, Credentials.Basic credentials,
+      HttpClient http) {
     this.host = host;
     this.base = base;
+    this.mayFallBack = mayFallBack;
+    this.labenvConfig = labenvConfig;
     this.credentials = credentials;
     this.http = http;
   }
 
   /** {@code docker.io} is served by {@code registry-1.docker.io}, as Docker resolves it. */
   public static Registry connect(String host, Credentials credentials, boolean insecure) {
-    return withCredentials(host, credentials.find(host), insecure);
+    return withCredentials(host, credentials.find(host), credentials.labenvFile().getParent(), insecure);
   }
 
-  /** A registry spoken to with exactly {@code credentials} (labenv login checks them before storing them). */
-  public static Registry withCredentials(String host, Credentials.Basic credentials, boolean insecure) {
+  /**
+   * A registry spoken to with exactly {@code credentials} (labenv login checks them before storing them);
+   * {@code labenvConfig} is labenv's config folder, whose {@code certs.d} holds per-registry CAs.
+   */
+  public static Registry withCredentials(String host, Credentials.Basic credentials, Path labenvConfig,
+      boolean insecure) {
     String endpoint = host.equals("docker.io") ? "registry-1.docker.io" : host;
-    boolean plain = insecure || isLoopback(endpoint);
-    URI base = URI.create((plain ? "http://" : "https://") + endpoint);
+    if (insecure) {
+      // The JDK's client checks host names apart from the trust manager; --insecure means neither is checked.
+      System.setProperty("jdk.internal.httpclient.disableHostnameVerification", "true");
+    }
     HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
-        .connectTimeout(Duration.ofSeconds(10)).version(HttpClient.Version.HTTP_1_1).build();
-    return new Registry(host, base, credentials, http);
+        .connectTimeout(Duration.ofSeconds(10)).version(HttpClient.Version.HTTP_1_1)
+        .sslContext(Trust.context(Trust.certificateFolders(labenvConfig, host), insecure)).build();
+    return new Registry(host, URI.create("https://" + endpoint), insecure || isLoopback(endpoint), labenvConfig,
+        credentials, http);
   }
 
   static boolean isLoopback(String endpoint) {
@@ -148,6 +165,20 @@ public final class Registry {
     HttpResponse<InputStream> raw;
     try {
       raw = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+    } catch (javax.net.ssl.SSLException e) {
+      if (Trust.untrusted(e)) {
+        throw LabenvException.failed("registry " + host + ": its TLS certificate is not trusted (" + e.getMessage()
+            + "): put its CA certificate in " + Trust.certificateFolders(labenvConfig, host).get(0).resolve("ca.crt")
+            + ", or use --insecure", e);
+      }
+      if (mayFallBack && "https".equals(uri.getScheme()) && sameHost(uri)) {
+        // A loopback or --insecure registry that does not speak TLS: plain HTTP from now on.
+        base = URI.create("http://" + base.getRawAuthority());
+        URI plain = URI.create("http://" + uri.toString().substring("https://".length()));
+        return exchange(method, plain, scope, headers, body, redirects);
+      }
+      throw LabenvException.failed("registry " + host + ": TLS failed: " + e.getMessage()
+          + (mayFallBack ? "" : " (a registry without TLS needs --insecure)"), e);
     } catch (ConnectException e) {
       for (Throwable c = e; c != null; c = c.getCause()) {
         if (c instanceof UnresolvedAddressException || c instanceof java.net.UnknownHostException) {
@@ -163,7 +194,9 @@ public final class Registry {
         throw LabenvException.failed("unknown registry host " + uri.getHost(), e);
       }
       String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-      if (msg.contains("HTTP/1.1 header parser") || msg.contains("Invalid") || msg.contains("unexpected content")) {
+      // "received no bytes": the connection closed before an answer (a registry killed mid-request), worth a retry
+      if (!msg.contains("received no bytes") && (msg.contains("HTTP/1.1 header parser") || msg.contains("Invalid")
+          || msg.contains("unexpected content"))) {
         throw LabenvException.failed("registry " + host + " answered something that is not HTTP: " + msg, e);
       }
       throw new Transient(host + ": " + what(method, uri) + ": " + msg, e);
