@@ -515,11 +515,14 @@ class RegistryIT {
     assertTrue(unknown.err().contains("unknown registry host"), unknown.err());
     try (ServerSocket garbage = new ServerSocket(0, 5, java.net.InetAddress.getLoopbackAddress())) {
       Thread t = new Thread(() -> {
-        try (Socket s = garbage.accept(); InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
-          in.read(new byte[4096]);
-          out.write("SSH-2.0-OpenSSH_9.2 not a registry\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-        } catch (IOException e) {
-          // the test sees labenv's answer
+        // every connection: labenv tries TLS first on a loopback host, then plain HTTP
+        while (!garbage.isClosed()) {
+          try (Socket s = garbage.accept(); InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+            in.read(new byte[4096]);
+            out.write("SSH-2.0-OpenSSH_9.2 not a registry\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+          } catch (IOException e) {
+            // the test sees labenv's answer
+          }
         }
       });
       t.setDaemon(true);
@@ -527,7 +530,42 @@ class RegistryIT {
       RegistryFixture.Result junk = labenv("a", "pull", "127.0.0.1:" + garbage.getLocalPort() + "/x:1");
       assertEquals(1, junk.code(), junk::toString);
       assertEquals(1, junk.err().lines().count(), junk.err());
-      assertTrue(junk.err().startsWith("labenv: "), junk.err());
+      assertTrue(junk.err().startsWith("labenv: ") && junk.err().contains("not HTTP"), junk.err());
+    }
+    // What a real registry will not serve: a manifest of a media type labenv does not know, and a manifest that
+    // is not the one its digest names. A stand-in answering only those.
+    byte[] odd = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.example.thing.v1+json\"}"
+        .getBytes(StandardCharsets.UTF_8);
+    String wrongDigest = "sha256:" + "ab".repeat(32);
+    com.sun.net.httpserver.HttpServer fake = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+    fake.createContext("/v2/", ex -> {
+      String path = ex.getRequestURI().getPath();
+      byte[] body = path.equals("/v2/") ? "{}".getBytes(StandardCharsets.UTF_8) : odd;
+      ex.getResponseHeaders().add("Content-Type", path.equals("/v2/") ? "application/json"
+          : "application/vnd.example.thing.v1+json");
+      ex.sendResponseHeaders(path.startsWith("/v2/x/manifests/") ? 200 : path.equals("/v2/") ? 200 : 404,
+          ex.getRequestMethod().equals("HEAD") ? -1 : body.length);
+      if (!ex.getRequestMethod().equals("HEAD")) {
+        ex.getResponseBody().write(body);
+      }
+      ex.close();
+    });
+    fake.start();
+    try {
+      String host = "127.0.0.1:" + fake.getAddress().getPort();
+      RegistryFixture.Result unknownType = labenv("a", "pull", host + "/x:1");
+      assertEquals(1, unknownType.code(), unknownType::toString);
+      assertTrue(unknownType.err().contains("application/vnd.example.thing.v1+json"), unknownType.err());
+      assertEquals(1, unknownType.err().lines().count(), unknownType.err());
+      RegistryFixture.Result mismatch = labenv("a", "pull", host + "/x@" + wrongDigest);
+      assertEquals(1, mismatch.code(), mismatch::toString);
+      assertTrue(mismatch.err().contains(wrongDigest), mismatch.err());
+      assertEquals(1, mismatch.err().lines().count(), mismatch.err());
+      assertEquals(0, labenv("a", "fsck").code());
+      assertFalse(labenv("a", "images").out().contains(host), "nothing named");
+    } finally {
+      fake.stop(0);
     }
   }
 }

@@ -259,7 +259,7 @@ public final class Puller {
             throw LabenvException.failed(what + ": " + registry.host() + " answered " + r.status() + ": "
                 + Registry.errorText(r));
           }
-          try (InputStream in = r.raw().body()) {
+          try (InputStream in = r.stream()) {
             in.skipNBytes(skip);
             byte[] buf = new byte[1 << 16];
             int n;

@@ -2,7 +2,6 @@ package labenv.registry;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.http.HttpRequest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -142,7 +141,7 @@ public final class Pusher {
       String scope = Registry.scope(repo, true) + " " + Registry.scope(source, false);
       String path = "/v2/" + repo + "/blobs/uploads/?mount=" + b.digest() + "&from="
           + java.net.URLEncoder.encode(source, java.nio.charset.StandardCharsets.UTF_8);
-      try (Registry.Response r = registry.send("POST", path, scope, Map.of(), HttpRequest.BodyPublishers.noBody())) {
+      try (Registry.Response r = registry.send("POST", path, scope, Map.of(), null)) {
         if (r.status() == 201) {
           return true;
         }
@@ -181,7 +180,7 @@ public final class Pusher {
       try {
         if (b.size() <= CHUNK) {
           String session = start(registry, repo, scope, b);
-          finish(registry, scope, session, b, HttpRequest.BodyPublishers.ofInputStream(() -> store.open(b)), b.size());
+          finish(registry, scope, session, b, new Registry.Body(() -> store.open(b), b.size()));
           report(reported, b.size());
         } else {
           long from = 0;
@@ -198,7 +197,7 @@ public final class Pusher {
             from = 0;
           }
           chunks(registry, scope, location, b, from, reported);
-          finish(registry, scope, location[0], b, HttpRequest.BodyPublishers.noBody(), 0);
+          finish(registry, scope, location[0], b, null);
         }
         return;
       } catch (Registry.Transient | Registry.Unreachable e) {
@@ -222,7 +221,7 @@ public final class Pusher {
         int n = in.readNBytes(buf, 0, (int) Math.min(CHUNK, b.size() - sent));
         try (Registry.Response r = registry.send("PATCH", location[0], scope, Map.of("Content-Type",
             "application/octet-stream", "Content-Range", sent + "-" + (sent + n - 1)),
-            HttpRequest.BodyPublishers.ofByteArray(buf, 0, n))) {
+            new Registry.Body(() -> new java.io.ByteArrayInputStream(buf, 0, n), n))) {
           if (r.status() != 202) {
             throw LabenvException.failed("blob " + b.digest() + ": chunk at " + sent + ": " + registry.host()
                 + " answered " + r.status() + ": " + Registry.errorText(r));
@@ -262,7 +261,7 @@ public final class Pusher {
 
   private String start(Registry registry, String repo, String scope, Descriptor b) {
     try (Registry.Response r = registry.send("POST", "/v2/" + repo + "/blobs/uploads/", scope, Map.of(),
-        HttpRequest.BodyPublishers.noBody())) {
+        null)) {
       if (r.status() != 202 || r.header("Location") == null) {
         throw LabenvException.failed("blob " + b.digest() + ": " + registry.host() + " refused an upload ("
             + r.status() + "): " + Registry.errorText(r));
@@ -271,12 +270,12 @@ public final class Pusher {
     }
   }
 
-  private void finish(Registry registry, String scope, String location, Descriptor b, HttpRequest.BodyPublisher body,
-      long length) {
+  /** Closes an upload with its digest; {@code body}: the whole blob (monolithic), or null after PATCHes. */
+  private void finish(Registry registry, String scope, String location, Descriptor b, Registry.Body body) {
     String url = location + (location.contains("?") ? "&" : "?") + "digest="
         + java.net.URLEncoder.encode(b.digest().toString(), java.nio.charset.StandardCharsets.UTF_8);
     try (Registry.Response r = registry.send("PUT", url, scope, Map.of("Content-Type", "application/octet-stream"),
-        length > 0 ? HttpRequest.BodyPublishers.fromPublisher(body, length) : body)) {
+        body)) {
       if (r.status() != 201) {
         throw LabenvException.failed("blob " + b.digest() + ": " + registry.host() + " did not accept it ("
             + r.status() + "): " + Registry.errorText(r));
@@ -287,7 +286,7 @@ public final class Pusher {
   private void putManifest(Registry registry, String repo, String scope, Descriptor m, String reference) {
     byte[] bytes = store.read(m, ContentStore.MAX_JSON_BYTES);
     try (Registry.Response r = registry.send("PUT", "/v2/" + repo + "/manifests/" + reference, scope,
-        Map.of("Content-Type", m.mediaType()), HttpRequest.BodyPublishers.ofByteArray(bytes))) {
+        Map.of("Content-Type", m.mediaType()), Registry.Body.of(bytes))) {
       if (r.status() != 201 && r.status() != 200) {
         throw LabenvException.failed("manifest " + m.digest() + ": " + registry.host() + " did not accept it ("
             + r.status() + "): " + Registry.errorText(r));

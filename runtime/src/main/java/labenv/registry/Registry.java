@@ -7,11 +7,9 @@ import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -28,34 +26,43 @@ import labenv.image.Json;
  * One registry, spoken to with the OCI distribution API ({@code /v2/}). Authentication follows the
  * registry's {@code WWW-Authenticate} challenge, as Docker does: anonymous first; for {@code Bearer},
  * a token from the realm (with the user's credentials when there are any) per repository scope; for
- * {@code Basic}, the credentials. HTTPS, trusting the JVM's CAs and the per-registry CA files of {@link Trust};
- * loopback hosts and registries named with {@code --insecure} are tried with HTTPS first and plain HTTP when they
- * do not speak TLS (as Docker treats insecure registries), and {@code --insecure} accepts any certificate.
- * Redirects (blob downloads from object storage) are followed by hand, without the Authorization
- * header when they leave the registry's host.
+ * {@code Basic}, the credentials. HTTPS, trusting the JVM's CAs and the per-registry CA files of {@link Trust}.
+ * A loopback registry is spoken to in plain HTTP until it answers that it wants HTTPS (nothing leaves the
+ * machine, and no TLS set-up is paid for a local registry); one named with {@code --insecure} is tried with
+ * HTTPS first and plain HTTP when it does not speak TLS (as Docker treats insecure registries), and any
+ * certificate is accepted. Redirects (blob downloads from object storage) are followed by hand, without the
+ * Authorization header when they leave the registry's host.
+ *
+ * <p>Requests go through the JDK's blocking {@code HttpURLConnection}: the JDK's HttpClient hands large bodies
+ * over in small buffers between threads, about ten times slower here (80 MB from a loopback registry: 1.2 s
+ * against 0.13 s), and its start costs a TLS context even for plain HTTP. HttpClient is made, on first use, only
+ * for PATCH (chunked uploads), which HttpURLConnection refuses.
  */
 public final class Registry {
   private static final Pattern PARAM = Pattern.compile("(\\w+)=\"([^\"]*)\"");
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
   private final String host;
-  /** https://HOST, or http://HOST once a registry that may fall back has shown it does not speak TLS. */
+  /** Where requests go; a loopback or --insecure registry switches scheme once, on its first answer. */
   private volatile URI base;
-  private final boolean mayFallBack;
+  /** Whether the scheme is settled (always, except for loopback and --insecure registries before an answer). */
+  private volatile boolean settled;
+  private final boolean insecure;
   private final Path labenvConfig;
   private final Credentials.Basic credentials;
-  private final HttpClient http;
   /** Authorization header values by scope ("" for Basic, which has none). */
   private final Map<String, String> authorization = new ConcurrentHashMap<>();
+  private volatile javax.net.ssl.SSLContext tls;
+  private volatile HttpClient http;
 
-  private Registry(String host, URI base, boolean mayFallBack, Path labenvConfig, Credentials.Basic credentials,
-      HttpClient http) {
+  private Registry(String host, URI base, boolean settled, boolean insecure, Path labenvConfig,
+      Credentials.Basic credentials) {
     this.host = host;
     this.base = base;
-    this.mayFallBack = mayFallBack;
+    this.settled = settled;
+    this.insecure = insecure;
     this.labenvConfig = labenvConfig;
     this.credentials = credentials;
-    this.http = http;
   }
 
   /** {@code docker.io} is served by {@code registry-1.docker.io}, as Docker resolves it. */
@@ -70,15 +77,36 @@ public final class Registry {
   public static Registry withCredentials(String host, Credentials.Basic credentials, Path labenvConfig,
       boolean insecure) {
     String endpoint = host.equals("docker.io") ? "registry-1.docker.io" : host;
-    if (insecure) {
-      // The JDK's client checks host names apart from the trust manager; --insecure means neither is checked.
-      System.setProperty("jdk.internal.httpclient.disableHostnameVerification", "true");
+    boolean loopback = isLoopback(endpoint);
+    URI base = URI.create((loopback && !insecure ? "http://" : "https://") + endpoint);
+    return new Registry(host, base, !loopback && !insecure, insecure, labenvConfig, credentials);
+  }
+
+  private javax.net.ssl.SSLContext tls() {
+    if (tls == null) {
+      synchronized (this) {
+        if (tls == null) {
+          tls = Trust.context(Trust.certificateFolders(labenvConfig, host), insecure);
+        }
+      }
     }
-    HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
-        .connectTimeout(Duration.ofSeconds(10)).version(HttpClient.Version.HTTP_1_1)
-        .sslContext(Trust.context(Trust.certificateFolders(labenvConfig, host), insecure)).build();
-    return new Registry(host, URI.create("https://" + endpoint), insecure || isLoopback(endpoint), labenvConfig,
-        credentials, http);
+    return tls;
+  }
+
+  private HttpClient http() {
+    if (http == null) {
+      synchronized (this) {
+        if (http == null) {
+          if (insecure) {
+            // HttpClient checks host names apart from the trust manager; --insecure means neither is checked.
+            System.setProperty("jdk.internal.httpclient.disableHostnameVerification", "true");
+          }
+          http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
+              .connectTimeout(Duration.ofSeconds(10)).version(HttpClient.Version.HTTP_1_1).sslContext(tls()).build();
+        }
+      }
+    }
+    return http;
   }
 
   static boolean isLoopback(String endpoint) {
@@ -92,13 +120,24 @@ public final class Registry {
   }
 
   /** A response whose body is still to be read (and closed). */
-  public record Response(int status, HttpResponse<InputStream> raw) implements AutoCloseable {
+  public record Response(int status, Map<String, List<String>> headers, InputStream stream) implements AutoCloseable {
+    public Response {
+      Map<String, List<String>> h = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+      headers.forEach((k, v) -> {
+        if (k != null) {
+          h.put(k, v);
+        }
+      });
+      headers = h;
+    }
+
     public String header(String name) {
-      return raw.headers().firstValue(name).orElse(null);
+      List<String> v = headers.get(name);
+      return v == null || v.isEmpty() ? null : v.get(0);
     }
 
     public byte[] body(long max) throws IOException {
-      try (InputStream in = raw.body()) {
+      try (InputStream in = stream) {
         byte[] b = in.readNBytes((int) Math.min(max + 1, Integer.MAX_VALUE - 8));
         if (b.length > max) {
           throw new IOException("answer longer than " + max + " bytes");
@@ -110,30 +149,37 @@ public final class Registry {
     @Override
     public void close() {
       try {
-        raw.body().close();
+        stream.close();
       } catch (IOException e) {
         // nothing to do
       }
     }
   }
 
+  /** What a request sends: bytes of a known length, opened again for each attempt. */
+  public record Body(java.util.function.Supplier<InputStream> open, long length) {
+    public static Body of(byte[] bytes) {
+      return new Body(() -> new java.io.ByteArrayInputStream(bytes), bytes.length);
+    }
+  }
+
   /**
    * Sends a request for {@code path} (below the host, starting with /v2/) or an absolute URL (an upload's
    * Location), authenticated for {@code scope}; follows redirects. Throws a one-line failure for a host that
-   * cannot be reached, and for 401/403 after authenticating.
+   * cannot be reached, and for 401/403 after authenticating; {@link Transient} for a connection that dropped.
+   * {@code body}: null for none.
    */
-  public Response send(String method, String path, String scope, Map<String, String> headers,
-      HttpRequest.BodyPublisher body) {
-    URI uri = path.startsWith("http://") || path.startsWith("https://") ? URI.create(path) : base.resolve(path);
+  public Response send(String method, String path, String scope, Map<String, String> headers, Body body) {
+    if (!settled) {
+      // GET /v2/ (Docker's ping) settles HTTP or HTTPS on an answer that has a body to read, whatever comes next.
+      connection("GET", base.resolve("/v2/"), "", Map.of(), null, 0).close();
+    }
     for (int attempt = 0; attempt < 2; attempt++) {
-      Response r = exchange(method, uri, scope, headers, body, 0);
+      URI uri = path.startsWith("http://") || path.startsWith("https://") ? URI.create(path) : base.resolve(path);
+      Response r = "PATCH".equals(method) ? exchange(method, uri, scope, headers, body, 0)
+          : connection(method, uri, scope, headers, body, 0);
       if (r.status() != 401 || attempt == 1) {
-        if (r.status() == 401 || r.status() == 403) {
-          String detail = errorText(r);
-          throw LabenvException.failed(host + ": " + (r.status() == 401 ? "authentication required" : "access denied")
-              + " for " + what(method, uri) + " (" + (credentials == null ? "no credentials: labenv login " + host
-              : "tried " + credentials) + ")" + (detail.isEmpty() ? "" : ": " + detail));
-        }
+        refused(r, method, uri);
         return r;
       }
       String challenge = r.header("WWW-Authenticate");
@@ -150,74 +196,140 @@ public final class Registry {
     return method + " " + uri.getPath();
   }
 
-  private Response exchange(String method, URI uri, String scope, Map<String, String> headers,
-      HttpRequest.BodyPublisher body, int redirects) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(TIMEOUT)
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : body);
-    headers.forEach(b::header);
-    String auth = authorization.get(scope);
-    if (auth == null) {
-      auth = authorization.get("");
-    }
-    if (auth != null && sameHost(uri)) {
-      b.header("Authorization", auth);
-    }
-    HttpResponse<InputStream> raw;
+  private String authorizationFor(String scope, URI uri) {
+    String auth = authorization.getOrDefault(scope, authorization.get(""));
+    return auth != null && sameHost(uri) ? auth : null;
+  }
+
+  private Response connection(String method, URI uri, String scope, Map<String, String> headers, Body body,
+      int redirects) {
+    boolean probing = !settled && sameHost(uri);
+    java.net.HttpURLConnection c;
     try {
-      raw = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+      c = (java.net.HttpURLConnection) uri.toURL().openConnection();
+      if (c instanceof javax.net.ssl.HttpsURLConnection https) {
+        https.setSSLSocketFactory(tls().getSocketFactory());
+        if (insecure) {
+          https.setHostnameVerifier((name, session) -> true);
+        }
+      }
+      c.setInstanceFollowRedirects(false);
+      // A first HTTPS attempt at an --insecure registry that may be a plain server ignoring the TLS hello
+      c.setConnectTimeout(probing && "https".equals(uri.getScheme()) ? 3_000 : 10_000);
+      c.setReadTimeout((int) TIMEOUT.toMillis());
+      c.setRequestMethod(method);
+      headers.forEach(c::setRequestProperty);
+      String auth = authorizationFor(scope, uri);
+      if (auth != null) {
+        c.setRequestProperty("Authorization", auth);
+      }
+      if (body != null || method.equals("POST") || method.equals("PUT")) {
+        Body b = body == null ? Body.of(new byte[0]) : body;
+        c.setDoOutput(true);
+        c.setFixedLengthStreamingMode(b.length());
+        try (InputStream in = b.open().get(); java.io.OutputStream out = c.getOutputStream()) {
+          in.transferTo(out);
+        }
+      }
+      int status = c.getResponseCode();
+      if (status < 0) {
+        throw LabenvException.failed("registry " + host + " answered something that is not HTTP");
+      }
+      InputStream in = status >= 400 ? c.getErrorStream() : c.getInputStream();
+      Response r = new Response(status, c.getHeaderFields(), in == null ? InputStream.nullInputStream() : in);
+      if (probing) {
+        if ("http".equals(uri.getScheme()) && status == 400) {
+          byte[] text = r.body(64 << 10);
+          if (new String(text, StandardCharsets.UTF_8).contains("HTTPS")) {
+            // A loopback registry with TLS answered the plain request as Go's and nginx's listeners do: HTTPS it is.
+            return switchScheme("https", method, uri, scope, headers, body, redirects);
+          }
+          r = new Response(status, r.headers(), new java.io.ByteArrayInputStream(text));
+        }
+        settled = true;
+      }
+      if (status >= 300 && status < 400 && status != 304 && r.header("Location") != null) {
+        r.close();
+        if (redirects >= 5) {
+          throw LabenvException.failed(host + ": too many redirects for " + what(method, uri));
+        }
+        return connection(method, uri.resolve(r.header("Location")), scope, headers, body, redirects + 1);
+      }
+      return r;
+    } catch (java.net.UnknownHostException e) {
+      throw LabenvException.failed("unknown registry host " + uri.getHost() + " (no such name)", e);
+    } catch (ConnectException e) {
+      throw new Unreachable("cannot connect to registry " + host + " (" + uri.getScheme() + "://"
+          + uri.getAuthority() + "): connection refused", e);
+    } catch (java.net.SocketTimeoutException e) {
+      if (probing && "https".equals(uri.getScheme())) {
+        return switchScheme("http", method, uri, scope, headers, body, redirects);
+      }
+      throw new Transient(host + ": " + what(method, uri) + ": timed out", e);
     } catch (javax.net.ssl.SSLException e) {
       if (Trust.untrusted(e)) {
         throw LabenvException.failed("registry " + host + ": its TLS certificate is not trusted (" + e.getMessage()
             + "): put its CA certificate in " + Trust.certificateFolders(labenvConfig, host).get(0).resolve("ca.crt")
             + ", or use --insecure", e);
       }
-      if (mayFallBack && "https".equals(uri.getScheme()) && sameHost(uri)) {
-        // A loopback or --insecure registry that does not speak TLS: plain HTTP from now on.
-        base = URI.create("http://" + base.getRawAuthority());
-        URI plain = URI.create("http://" + uri.toString().substring("https://".length()));
-        return exchange(method, plain, scope, headers, body, redirects);
+      if (probing && "https".equals(uri.getScheme())) {
+        return switchScheme("http", method, uri, scope, headers, body, redirects);
       }
       throw LabenvException.failed("registry " + host + ": TLS failed: " + e.getMessage()
-          + (mayFallBack ? "" : " (a registry without TLS needs --insecure)"), e);
-    } catch (ConnectException e) {
-      for (Throwable c = e; c != null; c = c.getCause()) {
-        if (c instanceof UnresolvedAddressException || c instanceof java.net.UnknownHostException) {
-          throw LabenvException.failed("unknown registry host " + uri.getHost() + " (no such name)", e);
-        }
-      }
-      throw new Unreachable("cannot connect to registry " + host + " (" + uri.getScheme() + "://"
-          + uri.getAuthority() + "): connection refused", e);
-    } catch (HttpConnectTimeoutException e) {
-      throw LabenvException.failed("cannot connect to registry " + host + ": timed out", e);
+          + (insecure ? "" : " (a registry without TLS needs --insecure)"), e);
     } catch (IOException e) {
-      if (e.getCause() instanceof UnresolvedAddressException || e instanceof java.net.UnknownHostException) {
-        throw LabenvException.failed("unknown registry host " + uri.getHost(), e);
-      }
       String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-      // "received no bytes": the connection closed before an answer (a registry killed mid-request), worth a retry
-      if (!msg.contains("received no bytes") && (msg.contains("HTTP/1.1 header parser") || msg.contains("Invalid")
-          || msg.contains("unexpected content"))) {
+      if (msg.startsWith("Invalid Http response") || msg.contains("Unexpected end of file") && probing) {
         throw LabenvException.failed("registry " + host + " answered something that is not HTTP: " + msg, e);
       }
+      throw new Transient(host + ": " + what(method, uri) + ": " + msg, e);
+    }
+  }
+
+  private Response switchScheme(String scheme, String method, URI uri, String scope, Map<String, String> headers,
+      Body body, int redirects) {
+    base = URI.create(scheme + "://" + base.getRawAuthority());
+    settled = true;
+    URI next = URI.create(scheme + uri.toString().substring(uri.getScheme().length()));
+    return connection(method, next, scope, headers, body, redirects);
+  }
+
+  /** 401 after authenticating, and 403: one line naming who was refused, never the secret. */
+  private void refused(Response r, String method, URI uri) {
+    if (r.status() == 401 || r.status() == 403) {
+      String detail = errorText(r);
+      throw LabenvException.failed(host + ": " + (r.status() == 401 ? "authentication required" : "access denied")
+          + " for " + what(method, uri) + " (" + (credentials == null ? "no credentials: labenv login " + host
+          : "tried " + credentials) + ")" + (detail.isEmpty() ? "" : ": " + detail));
+    }
+  }
+
+  /** PATCH through the JDK's HttpClient (HttpURLConnection refuses the method). */
+  private Response exchange(String method, URI uri, String scope, Map<String, String> headers, Body body,
+      int redirects) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(TIMEOUT).method(method, body == null
+        ? HttpRequest.BodyPublishers.noBody()
+        : HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(body.open()),
+            body.length()));
+    headers.forEach(b::header);
+    String auth = authorizationFor(scope, uri);
+    if (auth != null) {
+      b.header("Authorization", auth);
+    }
+    HttpResponse<InputStream> raw;
+    try {
+      raw = http().send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+    } catch (ConnectException e) {
+      throw new Unreachable("cannot connect to registry " + host + " (" + uri.getScheme() + "://"
+          + uri.getAuthority() + "): connection refused", e);
+    } catch (IOException e) {
+      String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
       throw new Transient(host + ": " + what(method, uri) + ": " + msg, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw LabenvException.failed(host + ": interrupted", e);
     }
-    int status = raw.statusCode();
-    if (status >= 300 && status < 400 && status != 304 && raw.headers().firstValue("Location").isPresent()) {
-      try {
-        raw.body().close();
-      } catch (IOException e) {
-        // ignore
-      }
-      if (redirects >= 5) {
-        throw LabenvException.failed(host + ": too many redirects for " + what(method, uri));
-      }
-      URI next = uri.resolve(raw.headers().firstValue("Location").get());
-      return exchange(method, next, scope, headers, body, redirects + 1);
-    }
-    return new Response(status, raw);
+    return new Response(raw.statusCode(), raw.headers().map(), raw.body());
   }
 
   private boolean sameHost(URI uri) {
@@ -273,20 +385,29 @@ public final class Registry {
     if (wanted != null) {
       url.append("scope=").append(URLEncoder.encode(wanted, StandardCharsets.UTF_8));
     }
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url.toString())).timeout(TIMEOUT).GET();
-    if (credentials != null) {
-      b.header("Authorization", credentials.header());
-    }
+    URI realm = URI.create(url.toString());
     try {
-      HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-      if (r.statusCode() == 401 || r.statusCode() == 403) {
+      java.net.HttpURLConnection c = (java.net.HttpURLConnection) realm.toURL().openConnection();
+      if (c instanceof javax.net.ssl.HttpsURLConnection https) {
+        https.setSSLSocketFactory(tls().getSocketFactory());
+      }
+      c.setConnectTimeout(10_000);
+      c.setReadTimeout((int) TIMEOUT.toMillis());
+      if (credentials != null) {
+        c.setRequestProperty("Authorization", credentials.header());
+      }
+      int status = c.getResponseCode();
+      if (status == 401 || status == 403) {
         throw LabenvException.failed(host + ": the token service refused "
             + (credentials == null ? "an anonymous request (labenv login " + host + ")" : credentials));
       }
-      if (r.statusCode() != 200) {
-        throw LabenvException.failed(host + ": token service " + params.get("realm") + " answered " + r.statusCode());
+      if (status != 200) {
+        throw LabenvException.failed(host + ": token service " + params.get("realm") + " answered " + status);
       }
-      JsonNode n = Json.mapper().readTree(r.body());
+      JsonNode n;
+      try (InputStream in = c.getInputStream()) {
+        n = Json.mapper().readTree(in.readNBytes(1 << 20));
+      }
       String token = n == null ? null : n.hasNonNull("token") ? n.get("token").asText()
           : n.hasNonNull("access_token") ? n.get("access_token").asText() : null;
       if (token == null || token.isEmpty()) {
@@ -295,9 +416,6 @@ public final class Registry {
       authorization.put(scope, "Bearer " + token);
     } catch (IOException e) {
       throw LabenvException.failed(host + ": token service " + params.get("realm") + ": " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw LabenvException.failed(host + ": interrupted", e);
     }
   }
 
