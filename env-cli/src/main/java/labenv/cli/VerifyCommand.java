@@ -23,7 +23,7 @@ import picocli.CommandLine.Parameters;
     description = {"Run an analysis again from its receipt alone, and compare every output with the receipt's hashes.",
         "The image and the datasets are taken by digest from the store (labenv load brings them from an archive). "
         + "Exits 0 when every output matches, 1 when one differs (each is explained: tables by rows and cells, "
-        + "JSON by paths, text by a unified diff, other files by size and hash), 2 for a bad receipt."})
+        + "executed notebooks cell by cell, JSON by paths, text by a unified diff, other files by size and hash), 2 for a bad receipt."})
 final class VerifyCommand extends Verb {
   @Parameters(index = "0", paramLabel = "RECEIPT", description = "a receipt.json (or the project folder that has one)")
   Path receiptPath;

@@ -41,7 +41,8 @@ import labenv.image.Json;
  * finding per line, and as figures (largest numeric differences, counts) for the caller.
  *
  * <p>The kind is chosen by the output's path, then by content: {@code .csv}/{@code .tsv}/{@code .tab} (also
- * gzipped) are tables, {@code .json} and any file whose content is one JSON object or array is JSON, other
+ * gzipped) are tables, {@code .ipynb} notebooks (cell by cell: {@link NotebookDiff}), {@code .json} and any file
+ * whose content is one JSON object or array is JSON, other
  * UTF-8 text without NUL bytes is text, the rest binary. A table or JSON file that does not parse is compared as
  * text (or binary), and the first line says so.
  *
@@ -83,7 +84,7 @@ public final class OutputDiff {
   }
 
   /** How the two files were compared. */
-  public enum Kind { TABLE, JSON, TEXT, BINARY }
+  public enum Kind { TABLE, JSON, TEXT, BINARY, NOTEBOOK }
 
   /**
    * One output's difference.
@@ -131,7 +132,8 @@ public final class OutputDiff {
     Bytes bytes = Bytes.compare(expected, actual);
     String name = path.toLowerCase(Locale.ROOT);
     if (bytes.firstDifference() < 0) {
-      Kind kind = tableSuffix(name) != null ? Kind.TABLE : name.endsWith(".json") ? Kind.JSON
+      Kind kind = tableSuffix(name) != null ? Kind.TABLE : name.endsWith(".ipynb") ? Kind.NOTEBOOK
+          : name.endsWith(".json") ? Kind.JSON
           : Texts.startsAsText(expected) ? Kind.TEXT : Kind.BINARY;
       return new Explanation(path, kind, false,
           List.of("no difference: both files are " + bytes.sizeA() + " bytes, sha256 " + bytes.sha256A()),
@@ -147,6 +149,13 @@ public final class OutputDiff {
         }
         fallback = "not a table labenv reads (" + e.getMessage().replace(expected.toString(), "a/" + path)
             .replace(actual.toString(), "b/" + path) + "): compared as ";
+      }
+    }
+    if (name.endsWith(".ipynb")) {
+      // added for notebook run: executed notebooks are explained cell by cell (NotebookDiff); JSON otherwise
+      Explanation notebook = NotebookDiff.explain(path, expected, actual, options);
+      if (notebook != null) {
+        return notebook;
       }
     }
     Texts texts = Texts.read(expected, actual, bytes);

@@ -108,7 +108,25 @@ public final class ProjectRunner {
    * failed run's are kept in {@code .labenv/failed/} and no receipt is written.
    */
   public Result run(ProjectFile p, Image image, Launcher.Stdio stdio) {
-    Plan plan = plan(p, image);
+    return run(p, image, plan(p, image), null, stdio);
+  }
+
+  /**
+   * Runs {@code command} (an argv: the image's entrypoint is not used) instead of the project's, exactly as {@link
+   * #run} runs the project's: same image, environment, datasets, limits, outputs, lock and failure handling. The
+   * receipt describes {@code notebook} too ({@code labenv notebook run}).
+   */
+  public Result run(ProjectFile p, Image image, List<String> command, Receipt.NotebookRun notebook,
+      Launcher.Stdio stdio) {
+    return run(p, image, plan(p, image).withCommand(command), notebook, stdio);
+  }
+
+  /** The working directory of the project's command in the container: the project's, else the image's. */
+  public String workdir(ProjectFile p, Image image) {
+    return p.workdir() != null ? p.workdir() : workdir(image);
+  }
+
+  private Result run(ProjectFile p, Image image, Plan plan, Receipt.NotebookRun notebook, Launcher.Stdio stdio) {
     Path work = p.dir().resolve(".labenv");
     Path staging = work.resolve("run-" + AtomicFile.randomSuffix());
     try {
@@ -118,16 +136,20 @@ public final class ProjectRunner {
     }
     // Two runs of one project at once would swap each other's outputs: the second waits for the first.
     try (labenv.store.StoreLock lock = labenv.store.StoreLock.exclusive(work.resolve("lock"))) {
-      return runLocked(p, image, stdio, plan, work, staging);
+      return runLocked(p, image, stdio, plan, notebook, work, staging);
     }
   }
 
-  private Result runLocked(ProjectFile p, Image image, Launcher.Stdio stdio, Plan plan, Path work, Path staging) {
+  private Result runLocked(ProjectFile p, Image image, Launcher.Stdio stdio, Plan plan, Receipt.NotebookRun notebook,
+      Path work, Path staging) {
     try {
       Files.createDirectories(staging);
       Execution e = execute(image, plan.entrypoint(), plan.command(), plan.env(), plan.workdir(), plan.datasets(),
           p.outputs(), staging, plan.limits(), p.name(), Variation.NONE, stdio);
       Receipt receipt = plan.receipt(e, p, image);
+      if (notebook != null) {
+        receipt = receipt.withNotebook(notebook);
+      }
       if (e.exitCode() != 0) {
         Path failed = work.resolve("failed");
         removeTree(failed);
@@ -157,6 +179,10 @@ public final class ProjectRunner {
   /** What a project's run is made of, before any variation. */
   private record Plan(String version, List<Receipt.DatasetRef> datasets, String workdir, List<String> env,
       String entrypoint, List<String> command, double cpus, Limits limits) {
+    Plan withCommand(List<String> argv) {
+      return new Plan(version, datasets, workdir, env, "", List.copyOf(argv), cpus, limits);
+    }
+
     Receipt receipt(Execution e, ProjectFile p, Image image) {
       return e.receipt(version, p.name(), new Receipt.ImageRef(image.descriptor().digest().toString(),
           p.imageRef() != null ? p.imageRef() : "build " + p.build()), datasets, workdir, p.outputs(),
@@ -172,7 +198,7 @@ public final class ProjectRunner {
       DatasetVersion v = ds.resolve(d.getKey());
       datasets.add(new Receipt.DatasetRef(d.getKey(), v.digest().toString(), d.getValue()));
     }
-    String workdir = p.workdir() != null ? p.workdir() : workdir(image);
+    String workdir = workdir(p, image);
     double cpus = cpus(p.cpus());
     List<String> env = new ArrayList<>(hermeticEnvironment(p.sourceDateEpoch(), cpus));
     p.env().forEach((k, v) -> env.add(k + "=" + v));
@@ -267,7 +293,9 @@ public final class ProjectRunner {
       Files.createDirectories(outputs);
       Execution e = execute(image, "", r.command(), r.environment(), r.workdir(), r.datasets(), r.outputs().dirs(),
           outputs, limits, r.project(), Variation.NONE, stdio);
-      return e.receipt(version, r.project(), r.image(), r.datasets(), r.workdir(), r.outputs().dirs(), r.limits());
+      Receipt again = e.receipt(version, r.project(), r.image(), r.datasets(), r.workdir(), r.outputs().dirs(),
+          r.limits());
+      return r.notebook() == null ? again : again.withNotebook(r.notebook());
     } catch (IOException ex) {
       throw LabenvException.failed("cannot re-run " + r.project() + ": " + ex.getMessage(), ex);
     }

@@ -17,12 +17,15 @@ import labenv.image.Json;
  *
  * <p>{@code outputs.root} is the sha256 of the canonical JSON of {@code outputs.files} (every output
  * file, sorted by path, with its size and sha256): one digest that changes when any output does.
+ *
+ * <p>{@code notebook} is there only for {@code labenv notebook run} (and left out otherwise, so other receipts are
+ * as before): it describes the run, for people; the command alone re-runs it (it carries the notebook executed).
  */
 @JsonPropertyOrder({"schema", "labenv", "project", "image", "datasets", "command", "workdir", "environment",
-    "limits", "network", "hostname", "host", "started", "ended", "exitCode", "outputs"})
+    "limits", "network", "hostname", "host", "started", "ended", "exitCode", "outputs", "notebook"})
 public record Receipt(int schema, Tool labenv, String project, ImageRef image, List<DatasetRef> datasets,
     List<String> command, String workdir, List<String> environment, Limits limits, String network, String hostname,
-    Host host, String started, String ended, int exitCode, Outputs outputs) {
+    Host host, String started, String ended, int exitCode, Outputs outputs, NotebookRun notebook) {
 
   public static final int SCHEMA = 1;
   public static final String FILE = "receipt.json";
@@ -50,10 +53,40 @@ public record Receipt(int schema, Tool labenv, String project, ImageRef image, L
   @JsonPropertyOrder({"path", "size", "sha256"})
   public record OutputFile(String path, long size, String sha256) {}
 
+  /**
+   * A notebook's headless run: the notebook as given (path relative to the project, sha256 of its bytes), its
+   * kernel and language, the parameters in the order given (values as typed on the command line), and the
+   * executed notebook's path among the outputs.
+   */
+  @JsonPropertyOrder({"path", "sha256", "kernel", "language", "parameters", "output"})
+  public record NotebookRun(String path, String sha256, String kernel, String language, List<Parameter> parameters,
+      String output) {
+    public NotebookRun {
+      parameters = List.copyOf(parameters);
+    }
+  }
+
+  @JsonPropertyOrder({"name", "value"})
+  public record Parameter(String name, String value) {}
+
   public Receipt {
     datasets = List.copyOf(datasets);
     command = List.copyOf(command);
     environment = List.copyOf(environment);
+  }
+
+  /** A receipt without a notebook: a project's own command. */
+  public Receipt(int schema, Tool labenv, String project, ImageRef image, List<DatasetRef> datasets,
+      List<String> command, String workdir, List<String> environment, Limits limits, String network, String hostname,
+      Host host, String started, String ended, int exitCode, Outputs outputs) {
+    this(schema, labenv, project, image, datasets, command, workdir, environment, limits, network, hostname, host,
+        started, ended, exitCode, outputs, null);
+  }
+
+  /** This receipt, describing a notebook's run. */
+  public Receipt withNotebook(NotebookRun run) {
+    return new Receipt(schema, labenv, project, image, datasets, command, workdir, environment, limits, network,
+        hostname, host, started, ended, exitCode, outputs, run);
   }
 
   public byte[] toJson() {
