@@ -61,7 +61,7 @@ public final class ProjectRunner {
   public record Result(Receipt receipt, Path receiptFile, Path outputs) {}
 
   /** The environment every project run gets, before the project's own {@code env}. */
-  static List<String> hermeticEnvironment(long sourceDateEpoch, double cpus) {
+  public static List<String> hermeticEnvironment(long sourceDateEpoch, double cpus) {
     List<String> env = new ArrayList<>(List.of("TZ=UTC", "LANG=C.UTF-8", "LC_ALL=C.UTF-8",
         "SOURCE_DATE_EPOCH=" + sourceDateEpoch, "PYTHONHASHSEED=0"));
     int threads = Math.max(1, (int) Math.ceil(cpus));

@@ -48,13 +48,15 @@ class TemplatesIT {
     assertTrue(lines.stream().anyMatch(l -> l.startsWith("r-base ") && l.contains("r-base-core")), table::toString);
     assertTrue(lines.stream().anyMatch(l -> l.startsWith("jvm-tablesaw ") && l.contains("tablesaw")),
         table::toString);
+    assertTrue(lines.stream().anyMatch(l -> l.startsWith("jupyter-python ") && l.contains("Jupyter Notebook")),
+        table::toString);
 
     RunIT.Proc json = labenv(home, "templates", "--format", "json");
     assertEquals(0, json.code(), json::toString);
     JsonNode list = Json.mapper().readTree(json.out());
     List<String> names = new ArrayList<>();
     list.forEach(t -> names.add(t.get("name").asText()));
-    assertEquals(List.of("python-pandas", "r-base", "jvm-tablesaw"), names);
+    assertEquals(List.of("python-pandas", "r-base", "jvm-tablesaw", "jupyter-python"), names);
     assertTrue(list.get(0).get("default").asBoolean());
     assertFalse(list.get(2).get("default").asBoolean());
     assertTrue(list.get(2).get("files").toString().contains("\"Analysis.java\""), json::toString);
@@ -119,8 +121,8 @@ class TemplatesIT {
     Path fresh = tmp.resolve("fresh");
     RunIT.Proc unknown = labenv(home, "init", "--template", "julia", fresh);
     assertEquals(2, unknown.code(), unknown::toString);
-    assertEquals("labenv: unknown template \"julia\" (known: python-pandas, r-base, jvm-tablesaw; labenv templates"
-        + " describes them)\n", unknown.err());
+    assertEquals("labenv: unknown template \"julia\" (known: python-pandas, r-base, jvm-tablesaw, jupyter-python; "
+        + "labenv templates describes them)\n", unknown.err());
     assertFalse(Files.exists(fresh));
   }
 
@@ -144,6 +146,15 @@ class TemplatesIT {
   }
 
   private void initRunAndVerify(String template) throws Exception {
+    initRunAndVerify(template, List.of());
+  }
+
+  /**
+   * init, run (build from nothing, then the analysis), verify: results/summary.csv and results/plot.png, and
+   * {@code more} outputs; what the analysis prints ("100 penguins, 6 groups") on run's output, or in the executed
+   * notebook when it is one.
+   */
+  private void initRunAndVerify(String template, List<String> more) throws Exception {
     Path home = debian();
     Path dir = tmp.resolve(template + "-study");
     assertEquals(0, labenv(home, "init", "--template", template, dir).code());
@@ -152,7 +163,9 @@ class TemplatesIT {
     RunIT.Proc run = labenv(home, "run", dir);
     double runSeconds = (System.nanoTime() - start) / 1e9;
     assertEquals(0, run.code(), run::toString);
-    assertTrue(run.out().contains("100 penguins, 6 groups"), run::toString);
+    String printed = more.contains("results/analysis.ipynb") ? Files.readString(dir.resolve("results/analysis.ipynb"))
+        : run.out();
+    assertTrue(printed.contains("100 penguins, 6 groups"), run::toString);
     List<String> summary = Files.readAllLines(dir.resolve("results/summary.csv"));
     assertEquals("species,sex,n,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g", summary.get(0));
     assertEquals(7, summary.size(), summary::toString);
@@ -168,7 +181,8 @@ class TemplatesIT {
     RunIT.Proc verify = labenv(home, "verify", dir);
     double verifySeconds = (System.nanoTime() - start) / 1e9;
     assertEquals(0, verify.code(), verify::toString);
-    assertTrue(verify.out().contains("verified: every output matches (2 files"), verify::toString);
+    assertTrue(verify.out().contains("verified: every output matches (" + (2 + more.size()) + " files"),
+        verify::toString);
     System.out.printf("TemplatesIT: %s: run (build from nothing) %.1f s, verify %.1f s%n", template, runSeconds,
         verifySeconds);
   }
@@ -183,5 +197,12 @@ class TemplatesIT {
   @Tag("slow")
   void jvmTablesawInitRunsAndVerifies() throws Exception {
     initRunAndVerify("jvm-tablesaw");
+  }
+
+  @Test
+  @Tag("slow")
+  void jupyterPythonInitRunsTheNotebookHeadlessAndVerifies() throws Exception {
+    // the executed notebook is an output like the others: the same bytes on the second run
+    initRunAndVerify("jupyter-python", List.of("results/analysis.ipynb"));
   }
 }

@@ -17,7 +17,7 @@ class TemplatesTest {
   @Test
   void theIndexListsEveryTemplateWithExactlyItsFiles() throws Exception {
     List<Template> all = Templates.list();
-    assertEquals(List.of("python-pandas", "r-base", "jvm-tablesaw"), Templates.names());
+    assertEquals(List.of("python-pandas", "r-base", "jvm-tablesaw", "jupyter-python"), Templates.names());
     List<String> folders;
     try (Stream<Path> s = Files.list(TREE)) {
       folders = s.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().toList();
