@@ -193,4 +193,38 @@ class KubernetesExportIT {
     RunIT.Proc again = labenv("export", "k8s", "--dataset-volumes", "image", p);
     assertEquals(export.out(), again.out(), "the same dataset gives the same image");
   }
+
+  @Test
+  void pushPutsTheImageAndDatasetsWhereTheJobPullsThemByDigest() throws Exception {
+    Path data = dir.resolve("data");
+    Files.createDirectories(data);
+    Files.writeString(data.resolve("obs.csv"), "id,value\n1,2\n");
+    assertEquals(0, labenv("dataset", "add", "obs:v2", data).code());
+    Path p = project("""
+        labenv: 1
+        image: {ref: "bb:1"}
+        command: "true"
+        outputs: [out]
+        datasets: {obs:v2: /data/obs}
+        """);
+    try (RegistryFixture registry = RegistryFixture.anonymous()) {
+      RunIT.Proc export = labenv("export", "k8s", "--push", "--registry", registry.host() + "/lab", "--labenv-image",
+          registry.host() + "/labenv:1", p);
+      assertEquals(0, export.code(), export::toString);
+      assertTrue(export.err().contains("pushed image " + registry.host() + "/lab/analysis:sha256-"), export.err());
+      JsonNode job = YAML.readTree(export.out());
+      String image = job.at("/spec/template/spec/containers/0/image").asText();
+      String script = job.at("/spec/template/spec/initContainers/0/command/2").asText();
+      String dataset = script.substring(script.indexOf("pull ") + 5, script.indexOf(" dataset-0"));
+      // Someone else, with an empty store, gets both by the Job's references.
+      Path other = dir.resolve("colleague");
+      RunIT.Proc pull = LifecycleIT.labenvIn(other, "pull", image);
+      assertEquals(0, pull.code(), pull::toString);
+      RunIT.Proc ds = LifecycleIT.labenvIn(other, "dataset", "pull", dataset, "obs");
+      assertEquals(0, ds.code(), ds::toString);
+      Path exported = dir.resolve("exported");
+      assertEquals(0, LifecycleIT.labenvIn(other, "dataset", "export", "obs", exported.toString()).code());
+      assertEquals("id,value\n1,2\n", Files.readString(exported.resolve("obs.csv")));
+    }
+  }
 }
