@@ -58,6 +58,8 @@ public final class LabenvCommand implements Callable<Integer> {
       TemplatesCommand.class,
       VerifyCommand.class,
       CheckCommand.class,
+      ExportCommand.class,
+      CollectCommand.class,
       NotebookCommand.class,
       VolumeCommand.class,
       DatasetCommand.class,
