@@ -43,13 +43,18 @@ import labenv.LabenvException;
  *   memory: 4g                   #   memory limit
  *   pids: 512                    #   process limit
  * source_date_epoch: 0           # optional: SOURCE_DATE_EPOCH in the container (default 0)
+ * registry: ghcr.io/lab          # optional: where cluster runs find the image and datasets (see RegistryNames)
+ * sweep:                         # optional: a parameter sweep (see Sweep)
+ *   grid: {alpha: [0.1, 0.5], seed: [1, 2]}
+ *   pass: env
  * </pre>
  *
  * Unknown keys, wrong types and paths that leave the project are bad input naming the file and line.
  */
 public record ProjectFile(Path dir, String name, String build, String envfile, String imageRef,
     Map<String, String> datasets, List<String> command, boolean shellCommand, String workdir, List<String> outputs,
-    Map<String, String> env, Double cpus, String memory, Long pids, long sourceDateEpoch) {
+    Map<String, String> env, Double cpus, String memory, Long pids, long sourceDateEpoch, String registry,
+    Sweep sweep) {
 
   public static final String FILE = "labenv.yaml";
   public static final int SCHEMA = 1;
@@ -63,6 +68,17 @@ public record ProjectFile(Path dir, String name, String build, String envfile, S
     outputs = List.copyOf(outputs);
     env = env == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(env));
   }
+
+  /** A project without a registry or a sweep (the schema before they were added). */
+  public ProjectFile(Path dir, String name, String build, String envfile, String imageRef,
+      Map<String, String> datasets, List<String> command, boolean shellCommand, String workdir, List<String> outputs,
+      Map<String, String> env, Double cpus, String memory, Long pids, long sourceDateEpoch) {
+    this(dir, name, build, envfile, imageRef, datasets, command, shellCommand, workdir, outputs, env, cpus, memory,
+        pids, sourceDateEpoch, null, null);
+  }
+
+  /** The folder of a project where {@code labenv run --sweep} keeps its tasks' outputs and receipts. */
+  public static final String SWEEP_DIR = "sweep";
 
   /** True when {@code dir} holds a project file. */
   public static boolean isProject(Path dir) {
@@ -85,9 +101,10 @@ public record ProjectFile(Path dir, String name, String build, String envfile, S
 
   static ProjectFile parse(Path dir, Path file, String text) {
     Map<String, Integer> lines = new HashMap<>();
+    Map<String, String> texts = new HashMap<>();
     JsonNode root;
     try {
-      lines(text, lines);
+      lines(text, lines, texts);
       root = YAML.readTree(text);
     } catch (IOException e) {
       String msg = e.getMessage() == null ? "" : e.getMessage().lines().findFirst().orElse("");
@@ -95,11 +112,15 @@ public record ProjectFile(Path dir, String name, String build, String envfile, S
           ? p.getLocation().getLineNr() : -1;
       throw LabenvException.badInput(file + (line > 0 ? ":" + line : "") + ": not valid YAML: " + msg);
     }
-    return new Reader(dir, file, lines).project(root);
+    return new Reader(dir, file, lines, texts).project(root);
   }
 
-  /** Records the line of every value, by its JSON pointer. */
-  private static void lines(String text, Map<String, Integer> out) throws IOException {
+  static String describe(JsonNode n) {
+    return Reader.describe(n);
+  }
+
+  /** Records the line of every value, and the text of every scalar as written, by its JSON pointer. */
+  private static void lines(String text, Map<String, Integer> out, Map<String, String> texts) throws IOException {
     try (JsonParser p = YAML.getFactory().createParser(text)) {
       Deque<Object> path = new ArrayDeque<>(); // String field names and int[] indexes, innermost last
       JsonToken t;
@@ -118,6 +139,9 @@ public record ProjectFile(Path dir, String name, String build, String envfile, S
           continue;
         }
         out.putIfAbsent(pointer(path), at.getLineNr());
+        if (t.isScalarValue()) {
+          texts.putIfAbsent(pointer(path), p.getText());
+        }
         if (t == JsonToken.START_OBJECT) {
           path.addLast("");
         } else if (t == JsonToken.START_ARRAY) {
@@ -140,11 +164,13 @@ public record ProjectFile(Path dir, String name, String build, String envfile, S
     final Path dir;
     final Path file;
     final Map<String, Integer> lines;
+    final Map<String, String> texts;
 
-    Reader(Path dir, Path file, Map<String, Integer> lines) {
+    Reader(Path dir, Path file, Map<String, Integer> lines, Map<String, String> texts) {
       this.dir = dir;
       this.file = file;
       this.lines = lines;
+      this.texts = texts;
     }
 
     LabenvException error(String pointer, String message) {
@@ -159,7 +185,7 @@ public record ProjectFile(Path dir, String name, String build, String envfile, S
       }
       object(root, "");
       known(root, "", Set.of("labenv", "name", "image", "datasets", "command", "workdir", "outputs", "env", "resources",
-          "source_date_epoch"));
+          "source_date_epoch", "registry", "sweep"));
       JsonNode schema = root.get("labenv");
       if (schema == null) {
         throw error("", "missing \"labenv: " + SCHEMA + "\" (the schema this file is written for)");
@@ -332,9 +358,40 @@ public record ProjectFile(Path dir, String name, String build, String envfile, S
         }
         epoch = sde.asLong();
       }
+      String registry = string(root, "/registry", false);
+      if (registry != null) {
+        try {
+          RegistryNames.check(registry);
+        } catch (LabenvException e) {
+          throw error("/registry", e.getMessage());
+        }
+      }
+
+      Sweep sweep = null;
+      JsonNode sw = root.get("sweep");
+      if (sw != null && !sw.isNull()) {
+        for (int i = 0; i < outputs.size(); i++) {
+          String o = outputs.get(i);
+          if (o.equals(SWEEP_DIR) || o.startsWith(SWEEP_DIR + "/")) {
+            throw error("/outputs/" + i, "\"" + o + "\": with a sweep, " + SWEEP_DIR + "/ holds the tasks' outputs; "
+                + "name this output otherwise");
+          }
+        }
+        sweep = Sweep.read(sw, new Sweep.Source() {
+          @Override
+          public LabenvException error(String pointer, String message) {
+            return Reader.this.error(pointer, message);
+          }
+
+          @Override
+          public String text(String pointer) {
+            return texts.get(pointer);
+          }
+        }, env.keySet());
+      }
       return new ProjectFile(dir, name, build == null ? null : inside(build, "/image/build"),
           envfile == null ? null : inside(envfile, "/image/envfile"), ref, datasets, command, shell, workdir, outputs,
-          env, cpus, memory, pids, epoch);
+          env, cpus, memory, pids, epoch, registry, sweep);
     }
 
     /** {@code rel} normalised, when it stays inside the project; else an error at {@code pointer}. */

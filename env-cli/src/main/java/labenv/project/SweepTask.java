@@ -10,7 +10,8 @@ import java.util.Map;
  */
 public record SweepTask(int index, String name, Map<String, String> env, List<String> args) {
   public SweepTask {
-    env = Map.copyOf(env);
+    // In the declared order: the order variables are set in, and arguments are given in, is part of the run.
+    env = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(env));
     args = List.copyOf(args);
   }
 }
