@@ -105,6 +105,18 @@ final class RunCommand extends Verb {
       description = "Who runs the container: labenv's own init (default), or crun or runc given the same OCI config.")
   String runtime = "labenv";
 
+  @Option(names = "--sweep", description = "For a project with a sweep: run its tasks here, each a hermetic run with its "
+      + "own outputs and receipt under sweep/TASK/, and write sweep/sweep-receipt.json; exits 1 when a task failed.")
+  boolean sweep;
+
+  @Option(names = "--jobs", paramLabel = "N",
+      description = "With --sweep: tasks run at once (default: the CPUs / the project's cpus).")
+  Integer jobs;
+
+  @Option(names = "--task", paramLabel = "NAME|INDEX",
+      description = "With --sweep: run this task only (its folder is replaced; the summary is made again).")
+  String task;
+
   @Parameters(index = "0", paramLabel = "IMAGE|DIR", arity = "0..1",
       description = "name[:tag], digest, or unique digest prefix; or a project folder (with labenv.yaml), which is "
           + "also what run alone runs: the current directory")
@@ -143,7 +155,11 @@ final class RunCommand extends Verb {
     Path project = project();
     projectMode = project != null;
     if (project != null) {
-      return runProject(project);
+      return sweep ? runSweep(project) : runProject(project);
+    }
+    if (sweep || jobs != null || task != null) {
+      throw LabenvException.badInput("--sweep, --jobs and --task are for a project folder (with a sweep in "
+          + labenv.project.ProjectFile.FILE + "), not an image");
     }
     List<ContainerSpec.Mount> all = new ArrayList<>();
     volumes.stream().map(RunOptions::volume).forEach(all::add);
@@ -234,6 +250,9 @@ final class RunCommand extends Verb {
    * read-only and its outputs writable, and writes receipt.json. The command's exit status is run's.
    */
   private int runProject(Path dir) {
+    if (jobs != null || task != null) {
+      throw LabenvException.badInput("--jobs and --task go with --sweep");
+    }
     if (!command.isEmpty() || detach || process.tty || !volumes.isEmpty() || !mounts.isEmpty() || !tmpfs.isEmpty()
         || !datasets.isEmpty() || !publish.isEmpty() || name != null || entrypoint != null || !runtime.equals("labenv")) {
       throw LabenvException.badInput("a project run takes its command, datasets, outputs and limits from "
@@ -262,6 +281,59 @@ final class RunCommand extends Verb {
     }
     out().flush();
     return ExitCode.OK;
+  }
+
+  /**
+   * {@code labenv run --sweep [--jobs N] [--task NAME] [DIR]}: the project's sweep tasks, in parallel, each reported as
+   * it ends (a failed one with its exit code and log tail); exits 1 when any task did not succeed.
+   */
+  private int runSweep(Path dir) {
+    if (!command.isEmpty() || detach || process.tty || !volumes.isEmpty() || !mounts.isEmpty() || !tmpfs.isEmpty()
+        || !datasets.isEmpty() || !publish.isEmpty() || name != null || entrypoint != null || !runtime.equals("labenv")) {
+      throw LabenvException.badInput("run --sweep takes everything from " + labenv.project.ProjectFile.FILE
+          + ": options for a container are for runs of an image");
+    }
+    labenv.project.ProjectFile p = labenv.project.ProjectFile.read(dir);
+    if (p.sweep() == null) {
+      throw LabenvException.badInput(dir.resolve(labenv.project.ProjectFile.FILE) + ": no sweep declared (sweep: "
+          + "{grid: {NAME: [VALUES]}} or {list: [{NAME: VALUE}]}); run without --sweep runs the project once");
+    }
+    labenv.project.SweepTask only = task == null ? null : labenv.project.Sweep.task(p.sweep().tasks(), task);
+    int n = jobs != null ? jobs : labenv.project.SweepRunner.defaultJobs(p);
+    if (n < 1) {
+      throw LabenvException.badInput("--jobs " + n + ": expected 1 or more");
+    }
+    labenv.project.ProjectRunner runner = new labenv.project.ProjectRunner(store(), images(), containers(),
+        VersionProvider.version());
+    BaseImagesOnDemand.ensure(this, p);
+    Image image = runner.image(p, new BuildCommand.StepPrinter(err(), false));
+    int count = only != null ? 1 : p.sweep().sets().size();
+    err().println("sweep: " + count + " task" + (count == 1 ? "" : "s") + ", " + Math.min(n, count) + " at a time");
+    err().flush();
+    labenv.project.SweepReceipt s = new labenv.project.SweepRunner(runner, VersionProvider.version()).run(p, image,
+        only, n, t -> {
+          out().println("task " + t.name() + ": " + t.status() + (t.exitCode() != null && t.exitCode() != 0
+              ? " (exit " + t.exitCode() + ")" : ""));
+          if (t.status() != labenv.project.SweepReceipt.Status.ok) {
+            if (t.error() != null) {
+              err().println("  " + t.error());
+            }
+            if (t.logTail() != null) {
+              t.logTail().forEach(l -> err().println("  | " + l));
+            }
+            err().flush();
+          }
+          out().flush();
+        });
+    Path summary = labenv.project.SweepRunner.folder(p).resolve(labenv.project.SweepReceipt.FILE);
+    List<labenv.project.SweepReceipt.Task> bad = s.unsuccessful();
+    out().println("sweep receipt: " + summary);
+    out().println("root: " + s.root());
+    out().println("outputs root: " + s.outputsRoot());
+    out().println(s.tasks().size() - bad.size() + " of " + s.tasks().size() + " tasks ok" + (bad.isEmpty() ? ""
+        : "; not ok: " + String.join(" ", bad.stream().map(t -> t.name() + " (" + t.status() + ")").toList())));
+    out().flush();
+    return bad.isEmpty() ? ExitCode.OK : ExitCode.FAILED;
   }
 
   /**

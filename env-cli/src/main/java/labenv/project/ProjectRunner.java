@@ -77,7 +77,7 @@ public final class ProjectRunner {
     // What runs write (outputs, receipt, .labenv/) never goes into the image: the image would change with every run.
     Path context = p.dir().resolve(p.build());
     List<String> ignored = new ArrayList<>();
-    for (String out : concat(p.outputs(), List.of(Receipt.FILE, ".labenv"))) {
+    for (String out : concat(p.outputs(), List.of(Receipt.FILE, ".labenv", ProjectFile.SWEEP_DIR))) {
       Path abs = p.dir().resolve(out);
       if (abs.startsWith(context) && !abs.equals(context)) {
         ignored.add("/" + context.relativize(abs));
@@ -119,6 +119,107 @@ public final class ProjectRunner {
     // Two runs of one project at once would swap each other's outputs: the second waits for the first.
     try (labenv.store.StoreLock lock = labenv.store.StoreLock.exclusive(work.resolve("lock"))) {
       return runLocked(p, image, stdio, plan, work, staging);
+    }
+  }
+
+  /**
+   * Holds the project's lock (the one {@link #run} takes): for what replaces its outputs, receipts or sweep folder
+   * ({@code run --sweep}, {@code collect}).
+   */
+  public static labenv.store.StoreLock lock(ProjectFile p) {
+    Path work = p.dir().resolve(".labenv");
+    try {
+      Files.createDirectories(work);
+    } catch (IOException ex) {
+      throw LabenvException.failed("project " + p.dir() + ": cannot create " + work + ": " + ex.getMessage(), ex);
+    }
+    return labenv.store.StoreLock.exclusive(work.resolve("lock"));
+  }
+
+  /**
+   * What one task of a project runs, fully resolved: the image by digest, the datasets by digest, the exact argv (the
+   * image's entrypoint and command applied), the variables labenv adds to the image's (the hermetic ones, the
+   * project's env, the task's), the workdir, the output directories and the limits. What a cluster is given, and what
+   * a receipt of a run elsewhere records.
+   */
+  public record TaskPlan(Receipt.ImageRef image, List<Receipt.DatasetRef> datasets, List<String> argv,
+      List<String> env, String workdir, List<String> outputs, Receipt.Limits limits) {
+    public TaskPlan {
+      datasets = List.copyOf(datasets);
+      argv = List.copyOf(argv);
+      env = List.copyOf(env);
+      outputs = List.copyOf(outputs);
+    }
+  }
+
+  /** The plan of {@code task} of project {@code p} run in {@code image}. */
+  public TaskPlan plan(ProjectFile p, Image image, SweepTask task) {
+    Plan plan = plan(p, image);
+    Receipt.Limits limits = new Receipt.Limits(plan.cpus(), plan.limits().memoryBytes() == 0 ? null
+        : plan.limits().memoryBytes(), plan.limits().pids() == 0 ? null : plan.limits().pids());
+    return new TaskPlan(imageRef(p, image), plan.datasets(), argv(p, image, plan, task), env(plan, task),
+        plan.workdir(), p.outputs(), limits);
+  }
+
+  private static Receipt.ImageRef imageRef(ProjectFile p, Image image) {
+    return new Receipt.ImageRef(image.descriptor().digest().toString(), p.imageRef() != null ? p.imageRef()
+        : "build " + p.build());
+  }
+
+  private static List<String> env(Plan plan, SweepTask task) {
+    List<String> env = new ArrayList<>(plan.env());
+    task.env().forEach((k, v) -> env.add(k + "=" + v));
+    return env;
+  }
+
+  /**
+   * The argv a task runs, as the container's process gets it: the image's entrypoint, then the project's command (or
+   * the image's), then the task's arguments. A shell command gets them as "$@" ($0 is sh).
+   */
+  private static List<String> argv(ProjectFile p, Image image, Plan plan, SweepTask task) {
+    List<String> argv = new ArrayList<>();
+    if (p.shellCommand()) {
+      argv.addAll(plan.command());
+      if (!task.args().isEmpty()) {
+        argv.add("sh");
+      }
+    } else {
+      labenv.image.ImageConfig.Config config = image.config().config() != null ? image.config().config()
+          : labenv.image.ImageConfig.Config.empty();
+      if (config.entrypoint() != null) {
+        argv.addAll(config.entrypoint());
+      }
+      argv.addAll(p.command() != null ? p.command() : config.cmd() != null ? config.cmd() : List.of());
+    }
+    argv.addAll(task.args());
+    if (argv.isEmpty()) {
+      throw LabenvException.badInput("project " + p.dir() + ": no command: the image has no Entrypoint or Cmd and "
+          + ProjectFile.FILE + " gives none");
+    }
+    return argv;
+  }
+
+  /**
+   * Runs one task of the project (the caller holds {@link #lock}): its outputs are written below {@code root}
+   * (root/DIR for each output directory, created empty), its receipt to root/receipt.json whatever the command's
+   * exit status (a failed task is recorded, not hidden), and its output (stdout and stderr) to {@code log}.
+   */
+  public Result runTask(ProjectFile p, Image image, SweepTask task, Path root, Path log) {
+    Plan plan = plan(p, image);
+    TaskPlan t = plan(p, image, task);
+    try {
+      Files.createDirectories(root);
+      Execution e;
+      try (java.io.OutputStream out = Files.newOutputStream(log)) {
+        e = execute(image, "", t.argv(), t.env(), t.workdir(), t.datasets(), p.outputs(), root, plan.limits(),
+            p.name() + "/" + task.name(), Variation.NONE, Launcher.Stdio.output(out));
+      }
+      Receipt receipt = plan.receipt(e, p, image);
+      Path receiptFile = root.resolve(Receipt.FILE);
+      AtomicFile.write(receiptFile, receipt.toJson());
+      return new Result(receipt, receiptFile, root);
+    } catch (IOException ex) {
+      throw LabenvException.failed("project " + p.dir() + ", task " + task.name() + ": " + ex.getMessage(), ex);
     }
   }
 
