@@ -26,11 +26,23 @@ public final class Slurm {
     this.env = Map.copyOf(env);
   }
 
-  /** Submits {@code script} ({@code sbatch --parsable}) and returns the job id. */
-  public String submit(Path script) {
-    Output o = command(List.of("sbatch", "--parsable", script.toString()), script.getParent());
+  /** Fails unless sbatch and squeue are on PATH: checked before anything is built or pushed. */
+  public void check() {
+    for (String tool : List.of("sbatch", "squeue")) {
+      if (find(tool) == null) {
+        throw notFound(tool);
+      }
+    }
+  }
+
+  /**
+   * Submits {@code script} ({@code sbatch --parsable}) from {@code workdir} (the job's working directory, where
+   * relative {@code #SBATCH} paths start) and returns the job id.
+   */
+  public String submit(Path script, Path workdir) {
+    Output o = command(List.of("sbatch", "--parsable", script.toString()), workdir);
     if (o.code() != 0) {
-      throw LabenvException.failed("sbatch " + script + " failed (exit " + o.code() + "): " + o.message());
+      throw refused(o);
     }
     // --parsable prints "JOBID" or "JOBID;CLUSTER".
     String id = o.out().strip();
@@ -41,6 +53,21 @@ public final class Slurm {
           + "Slurm's sbatch?");
     }
     return id;
+  }
+
+  /**
+   * Asks Slurm whether it would take {@code script} ({@code sbatch --test-only}: partition, time, resources and array
+   * checked by the controller, nothing submitted), so that nothing is pushed for a job it refuses.
+   */
+  public void test(Path script, Path workdir) {
+    Output o = command(List.of("sbatch", "--test-only", script.toString()), workdir);
+    if (o.code() != 0) {
+      throw refused(o);
+    }
+  }
+
+  private static LabenvException refused(Output o) {
+    return LabenvException.failed("sbatch refused the job (exit " + o.code() + "): " + o.message());
   }
 
   /**
@@ -109,8 +136,7 @@ public final class Slurm {
       try {
         p = start(pb);
       } catch (IOException e) {
-        throw LabenvException.failed(cmd.get(0) + " not found on PATH (" + env.getOrDefault("PATH", "unset") + "): "
-            + "submit, status and collect --slurm run where Slurm's commands are, on a login node of the cluster");
+        throw notFound(cmd.get(0));
       }
       if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
         p.destroyForcibly();
@@ -131,21 +157,30 @@ public final class Slurm {
     }
   }
 
+  private LabenvException notFound(String tool) {
+    return LabenvException.failed(tool + " not found on PATH (" + env.getOrDefault("PATH", "unset") + "): submit, "
+        + "status and collect --slurm run where Slurm's commands are, on a login node of the cluster");
+  }
+
   /** Starts the command found on the environment's PATH (ProcessBuilder would search the JVM's own). */
   private Process start(ProcessBuilder pb) throws IOException {
-    String name = pb.command().get(0);
+    Path found = find(pb.command().get(0));
+    if (found == null) {
+      throw new IOException(pb.command().get(0) + " not found");
+    }
+    List<String> cmd = new ArrayList<>(pb.command());
+    cmd.set(0, found.toString());
+    return pb.command(cmd).start();
+  }
+
+  private Path find(String name) {
     for (String dir : env.getOrDefault("PATH", "").split(":")) {
-      if (dir.isEmpty()) {
-        continue;
-      }
-      Path candidate = Path.of(dir, name);
-      if (Files.isExecutable(candidate) && !Files.isDirectory(candidate)) {
-        List<String> cmd = new ArrayList<>(pb.command());
-        cmd.set(0, candidate.toString());
-        return pb.command(cmd).start();
+      Path candidate = dir.isEmpty() ? null : Path.of(dir, name);
+      if (candidate != null && Files.isExecutable(candidate) && !Files.isDirectory(candidate)) {
+        return candidate;
       }
     }
-    throw new IOException(name + " not found");
+    return null;
   }
 
   private static void delete(Path p) {

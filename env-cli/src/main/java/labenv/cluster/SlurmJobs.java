@@ -27,11 +27,12 @@ public final class SlurmJobs {
 
   /**
    * A submitted job. {@code image}: the digest the tasks run; {@code source}: where the nodes get it (a registry
-   * reference by digest, or {@code store PATH} for a shared store); {@code datasets}: the same, per dataset.
+   * reference by digest, or {@code store PATH} for a shared store); {@code datasets}: the same, per dataset;
+   * {@code plans}: the file of the tasks' plans ({@link TaskPlans}), relative to the project.
    */
-  @JsonPropertyOrder({"id", "project", "submitted", "image", "source", "datasets", "tasks"})
+  @JsonPropertyOrder({"id", "project", "submitted", "image", "source", "datasets", "plans", "tasks"})
   public record Job(String id, String project, String submitted, String image, String source, List<String> datasets,
-      List<Task> tasks) {
+      String plans, List<Task> tasks) {
     public Job {
       datasets = List.copyOf(datasets);
       tasks = List.copyOf(tasks);

@@ -23,7 +23,7 @@ public record TaskStatus(int index, String name, State state, Integer exitCode, 
     List<String> logTail) {
 
   public static final String EXIT_FILE = "exit";
-  public static final String LOG_FILE = "log";
+  public static final String LOG_FILE = labenv.project.Collector.LOG;
   static final int TAIL_LINES = 10;
 
   public TaskStatus {

@@ -65,7 +65,7 @@ class SbatchScriptTest {
         "[pull][reg.example:5000/lab/my-analysis@sha256:ab]", "LABENV_HOME=", "complaint",
         "[dataset][pull][reg.example:5000/lab/obs@sha256:cd][obs:v1]", "LABENV_HOME=", "complaint",
         "[run][--task][1][--into][" + folder + "][" + project + "]", "LABENV_HOME=", "complaint"),
-        Files.readAllLines(folder.resolve("log")));
+        Files.readAllLines(folder.resolve("task.log")));
     assertEquals("0\n", Files.readString(folder.resolve("exit")));
     assertEquals("", Files.readString(tmp.resolve("slurm.out")), "everything goes to the task's own log");
   }
@@ -81,7 +81,7 @@ class SbatchScriptTest {
     assertEquals(3, runTask(text, 0, 3));
     Path folder = project.resolve(".labenv/slurm/42/0");
     assertEquals(List.of("[run][--task][0][it's quoted]", "LABENV_HOME=" + store, "complaint"),
-        Files.readAllLines(folder.resolve("log")));
+        Files.readAllLines(folder.resolve("task.log")));
     assertEquals("3\n", Files.readString(folder.resolve("exit")));
     assertFalse(Files.exists(folder.resolve("exit.tmp")));
   }
@@ -94,7 +94,7 @@ class SbatchScriptTest {
     assertEquals(5, runTask(s.text(), 0, 5));
     Path folder = project.resolve(".labenv/slurm/42/0");
     assertEquals(List.of("[run][stands-in-for-a-failing-pull]", "LABENV_HOME=", "complaint"),
-        Files.readAllLines(folder.resolve("log")));
+        Files.readAllLines(folder.resolve("task.log")));
     assertEquals("5\n", Files.readString(folder.resolve("exit")));
   }
 

@@ -17,14 +17,14 @@ class TaskStatusTest {
   @TempDir Path project;
 
   private SlurmJobs.Job job(int tasks) {
-    return new SlurmJobs.Job("7", "p", "2026-11-22T00:00:00Z", "sha256:00", "store /s", List.of(),
+    return new SlurmJobs.Job("7", "p", "2026-11-22T00:00:00Z", "sha256:00", "store /s", List.of(), "plans.json",
         IntStream.range(0, tasks).mapToObj(i -> new SlurmJobs.Task(i, "t" + i)).toList());
   }
 
   private void task(int index, String exit, String log) throws Exception {
     Path dir = Files.createDirectories(SlurmJobs.taskDir(project, "7", index));
     if (log != null) {
-      Files.writeString(dir.resolve("log"), log);
+      Files.writeString(dir.resolve("task.log"), log);
     }
     if (exit != null) {
       Files.writeString(dir.resolve("exit"), exit);
@@ -78,7 +78,7 @@ class TaskStatusTest {
   void jobsAreRecordedNewestLastAndFoundByIdOrAsTheLatest() {
     SlurmJobs.add(project, job(1));
     SlurmJobs.Job second = new SlurmJobs.Job("8", "p", "2026-11-22T00:01:00Z", "sha256:00", "store /s", List.of(),
-        List.of(new SlurmJobs.Task(0, "")));
+        "plans.json", List.of(new SlurmJobs.Task(0, "")));
     SlurmJobs.add(project, second);
     assertEquals(List.of("7", "8"), SlurmJobs.read(project).stream().map(SlurmJobs.Job::id).toList());
     assertEquals(second, SlurmJobs.find(project, null));
