@@ -60,6 +60,8 @@ public final class LabenvCommand implements Callable<Integer> {
       CheckCommand.class,
       SubmitCommand.class,
       StatusCommand.class,
+      ExportCommand.class,
+      CollectCommand.class,
       TaskCommand.class,
       NotebookCommand.class,
       VolumeCommand.class,
