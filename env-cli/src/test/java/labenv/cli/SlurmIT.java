@@ -169,6 +169,26 @@ class SlurmIT {
     assertEquals(fromSlurm.path("command"), here.path("command"));
     assertEquals(fromSlurm.path("environment"), here.path("environment"));
     assertEquals(fromSlurm.path("limits"), here.path("limits"));
+
+    // collect: the two done tasks and the failed one, kept and marked, into sweep/ with a summary.
+    Result collected = labenv(env(true), "collect", "--slurm", p.toString());
+    assertEquals(1, collected.code(), collected::toString);
+    assertTrue(collected.out().contains("task alpha=3: failed (exit 3)") && collected.out().contains("2 of 3 tasks ok"),
+        collected::toString);
+    JsonNode summary = json(p.resolve("sweep/sweep-receipt.json"));
+    assertEquals(List.of("ok", "ok", "failed"), List.of(summary.path("tasks").path(0).path("status").asText(),
+        summary.path("tasks").path(1).path("status").asText(), summary.path("tasks").path(2).path("status").asText()));
+    JsonNode failed = summary.path("tasks").path(2);
+    assertEquals(3, failed.path("exitCode").asInt());
+    assertTrue(failed.path("logTail").toString().contains("alpha 3 is not allowed"), failed::toString);
+    assertEquals(fromSlurm.path("outputs").path("root").asText(), summary.path("tasks").path(0).path("outputsRoot")
+        .asText());
+    assertEquals("alpha=2\nid,value\n1,2.5\n2,3.5\nlabenv\n",
+        Files.readString(p.resolve("sweep/alpha=2/results/alpha.txt")));
+    assertTrue(Files.isRegularFile(p.resolve("sweep/alpha=3/receipt.json")), "the failed task's receipt is kept");
+    Result byId = labenv(env(true), "collect", "--slurm", job, p.toString());
+    assertEquals(1, byId.code(), byId::toString);
+    assertEquals(summary.path("outputsRoot"), json(p.resolve("sweep/sweep-receipt.json")).path("outputsRoot"));
   }
 
   @Test
@@ -219,6 +239,11 @@ class SlurmIT {
     assertEquals("alpha=none\nid,value\n1,2.5\n2,3.5\nlabenv\n", Files.readString(task.resolve("results/alpha.txt")));
     assertTrue(Files.readString(p.resolve(".labenv/slurm").resolve(job).resolve("job.sh"))
         .contains("LABENV_HOME=" + submitHome + "\n"));
+    // A project without a sweep is collected as labenv run leaves it: its outputs and receipt.json.
+    Result collected = labenv(env(true), "collect", "--slurm", p.toString());
+    assertEquals(0, collected.code(), collected::toString);
+    assertEquals(Files.readString(task.resolve("results/alpha.txt")), Files.readString(p.resolve("results/alpha.txt")));
+    assertEquals(json(task.resolve("receipt.json")), json(p.resolve("receipt.json")));
 
     Result elsewhere = labenv(env(true), "submit", "--slurm", "--store-path", nodeHome.toString(), p.toString());
     assertEquals(2, elsewhere.code(), elsewhere::toString);
