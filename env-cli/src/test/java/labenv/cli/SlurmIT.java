@@ -16,6 +16,8 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import labenv.cli.RegistryFixture.Result;
+import labenv.cluster.Slurm;
+import labenv.cluster.SlurmJobs;
 import labenv.image.Json;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -189,6 +191,25 @@ class SlurmIT {
     Result byId = labenv(env(true), "collect", "--slurm", job, p.toString());
     assertEquals(1, byId.code(), byId::toString);
     assertEquals(summary.path("outputsRoot"), json(p.resolve("sweep/sweep-receipt.json")).path("outputsRoot"));
+  }
+
+  @Test
+  void heldTasksArePendingAndCancelledOnesFailedWithSlurmsWord() throws Exception {
+    Path p = project("held", "");
+    Result held = slurm.client("sbatch", "--parsable", "--hold", "--array=0-2", "--output=/dev/null", "--wrap", "true");
+    assertEquals(0, held.code(), held::toString);
+    String job = held.out().strip();
+    SlurmJobs.add(p, new SlurmJobs.Job(job, "held", "2026-11-22T00:00:00Z", "sha256:00", "store /x", List.of(),
+        "plans.json", List.of(new SlurmJobs.Task(0, "a"), new SlurmJobs.Task(1, "b"), new SlurmJobs.Task(2, "c"))));
+    assertEquals(Map.of(0, "PENDING", 1, "PENDING", 2, "PENDING"), new Slurm(env(true)).queue(job));
+    Result pending = labenv(env(true), "status", p.toString());
+    assertTrue(pending.out().contains("): 3 pending\n"), pending::toString);
+
+    assertEquals(0, slurm.client("scancel", job).code());
+    slurm.awaitDone(job, JOB_TIMEOUT);
+    Result cancelled = labenv(env(true), "status", "--job", job, p.toString());
+    assertTrue(cancelled.out().contains("): 3 failed\n"), cancelled::toString);
+    assertTrue(cancelled.out().contains("task 0 (a) failed: Slurm says CANCELLED (its own log: "), cancelled::toString);
   }
 
   @Test
