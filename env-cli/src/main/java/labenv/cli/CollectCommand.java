@@ -111,7 +111,6 @@ final class CollectCommand extends Verb {
 
   private int collect(Path project, ProjectFile p, List<SweepTask> tasks,
       Function<SweepTask, ProjectRunner.TaskPlan> plans) {
-    ProjectRunner runner = new ProjectRunner(store(), images(), containers(), VersionProvider.version());
     Path work = project.resolve(".labenv");
     try (labenv.store.StoreLock lock = ProjectRunner.lock(p)) {
       Path staging = work.resolve("collect-" + AtomicFile.randomSuffix());
@@ -122,7 +121,7 @@ final class CollectCommand extends Verb {
         }
         List<SweepReceipt.Task> found = Collector.fromFolder(staging, tasks, p.name(), plans,
             VersionProvider.version());
-        return p.sweep() != null ? sweep(p, tasks, found, staging, work, runner, plans)
+        return p.sweep() != null ? sweep(p, tasks, found, staging, work, plans)
             : single(p, found.get(0), staging.resolve(tasks.get(0).name()), work);
       } catch (IOException e) {
         throw LabenvException.failed("collect into " + project + ": " + e.getMessage(), e);
@@ -133,7 +132,7 @@ final class CollectCommand extends Verb {
   }
 
   private int sweep(ProjectFile p, List<SweepTask> tasks, List<SweepReceipt.Task> found, Path staging, Path work,
-      ProjectRunner runner, Function<SweepTask, ProjectRunner.TaskPlan> plans) throws IOException {
+      Function<SweepTask, ProjectRunner.TaskPlan> plans) throws IOException {
     Receipt.ImageRef image = null;
     Map<String, Receipt> receipts = new HashMap<>();
     for (SweepReceipt.Task t : found) {

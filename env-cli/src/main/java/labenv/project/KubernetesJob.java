@@ -96,7 +96,7 @@ public final class KubernetesJob {
     container.put("workingDir", first.workdir());
     List<Map<String, Object>> env = new ArrayList<>();
     if (indexed) {
-      env.add(Map.of("name", INDEX_VARIABLE, "valueFrom", Map.of("fieldRef", Map.of("fieldPath",
+      env.add(map("name", INDEX_VARIABLE, "valueFrom", map("fieldRef", map("fieldPath",
           "metadata.annotations['batch.kubernetes.io/job-completion-index']"))));
     }
     for (String e : commonEnv(first, tasks.get(0))) {
@@ -110,7 +110,7 @@ public final class KubernetesJob {
       quantities.put("memory", String.valueOf(first.limits().memory()));
     }
     // Requests equal to limits: the pod is Guaranteed, and gets the CPUs its thread variables promise.
-    container.put("resources", Map.of("requests", quantities, "limits", quantities));
+    container.put("resources", map("requests", quantities, "limits", quantities));
 
     List<Map<String, Object>> mounts = new ArrayList<>();
     String sub = indexed ? "$(" + INDEX_VARIABLE + ")" : "0";
@@ -129,27 +129,27 @@ public final class KubernetesJob {
 
     List<Map<String, Object>> volumes = new ArrayList<>();
     volumes.add(o.outputClaim() != null
-        ? Map.of("name", "outputs", "persistentVolumeClaim", Map.of("claimName", o.outputClaim()))
-        : Map.of("name", "outputs", "emptyDir", Map.of()));
+        ? map("name", "outputs", "persistentVolumeClaim", map("claimName", o.outputClaim()))
+        : map("name", "outputs", "emptyDir", map()));
     List<Map<String, Object>> initContainers = new ArrayList<>();
     if (!datasets.isEmpty()) {
       if (o.datasets() == DatasetDelivery.IMAGE) {
         for (int i = 0; i < datasets.size(); i++) {
           Dataset d = datasets.get(i);
-          volumes.add(Map.of("name", "dataset-" + i, "image", Map.of("reference", d.reference(),
+          volumes.add(map("name", "dataset-" + i, "image", map("reference", d.reference(),
               "pullPolicy", "IfNotPresent")));
           mounts.add(mount("dataset-" + i, d.path(), null, true));
         }
       } else {
-        volumes.add(Map.of("name", "datasets", "emptyDir", Map.of()));
-        volumes.add(Map.of("name", "labenv-store", "emptyDir", Map.of()));
+        volumes.add(map("name", "datasets", "emptyDir", map()));
+        volumes.add(map("name", "labenv-store", "emptyDir", map()));
         for (int i = 0; i < datasets.size(); i++) {
           mounts.add(mount("datasets", datasets.get(i).path(), String.valueOf(i), true));
         }
         initContainers.add(fetcher(datasets, o));
         if (o.pullSecret() != null) {
-          volumes.add(Map.of("name", "registry-auth", "secret", Map.of("secretName", o.pullSecret(), "items",
-              List.of(Map.of("key", ".dockerconfigjson", "path", "config.json")))));
+          volumes.add(map("name", "registry-auth", "secret", map("secretName", o.pullSecret(), "items",
+              List.of(map("key", ".dockerconfigjson", "path", "config.json")))));
         }
       }
     }
@@ -161,7 +161,7 @@ public final class KubernetesJob {
     podSpec.put("enableServiceLinks", false);
     podSpec.put("automountServiceAccountToken", false);
     if (o.pullSecret() != null) {
-      podSpec.put("imagePullSecrets", List.of(Map.of("name", o.pullSecret())));
+      podSpec.put("imagePullSecrets", List.of(map("name", o.pullSecret())));
     }
     if (!initContainers.isEmpty()) {
       podSpec.put("initContainers", initContainers);
@@ -180,7 +180,7 @@ public final class KubernetesJob {
       spec.put("parallelism", 1);
       spec.put("backoffLimit", 0);
     }
-    spec.put("template", Map.of("metadata", Map.of("labels", labels), "spec", podSpec));
+    spec.put("template", map("metadata", map("labels", labels), "spec", podSpec));
 
     Map<String, Object> annotations = new LinkedHashMap<>();
     annotations.put("labenv.io/project", p.name());
@@ -228,6 +228,15 @@ public final class KubernetesJob {
     c.put("env", env);
     c.put("volumeMounts", mounts);
     return c;
+  }
+
+  /** A mapping in the order given: the YAML comes out the same every time. */
+  private static Map<String, Object> map(Object... keysAndValues) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    for (int i = 0; i < keysAndValues.length; i += 2) {
+      m.put((String) keysAndValues[i], keysAndValues[i + 1]);
+    }
+    return m;
   }
 
   private static Map<String, Object> variable(String name, String value) {
