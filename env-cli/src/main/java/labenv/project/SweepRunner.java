@@ -66,6 +66,11 @@ public final class SweepRunner {
     }
     List<SweepTask> all = p.sweep().tasks();
     List<SweepTask> tasks = only == null ? all : List.of(only);
+    // What every task needs (its datasets in the store, a command) fails here, once, before anything runs.
+    Receipt.ImageRef imageRef = null;
+    for (SweepTask t : tasks) {
+      imageRef = runner.plan(p, image, t).image();
+    }
     Path work = p.dir().resolve(".labenv");
     try (labenv.store.StoreLock lock = ProjectRunner.lock(p)) {
       Path staging = work.resolve("sweep-" + AtomicFile.randomSuffix());
@@ -82,7 +87,7 @@ public final class SweepRunner {
         List<SweepReceipt.Task> found = new ArrayList<>(Collector.fromFolder(folder, all));
         // labenv's own failure (no receipt written): say why, rather than "no receipt"
         errors.forEach((i, e) -> found.set(i, Collector.missing(all.get(i), Collector.parameters(all.get(i)), e)));
-        SweepReceipt summary = SweepReceipt.of(version, p.name(), runner.plan(p, image, all.get(0)).image(),
+        SweepReceipt summary = SweepReceipt.of(version, p.name(), imageRef,
             p.sweep().pass().yaml(), p.sweep().parameters(), found);
         AtomicFile.write(folder.resolve(SweepReceipt.FILE), summary.toJson());
         return summary;
