@@ -10,6 +10,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import labenv.LabenvException;
+import labenv.cluster.Slurm;
+import labenv.cluster.SlurmJobs;
+import labenv.cluster.TaskPlans;
+import labenv.cluster.TaskStatus;
 import labenv.project.Collector;
 import labenv.project.ProjectFile;
 import labenv.project.ProjectRunner;
@@ -35,17 +39,41 @@ import picocli.CommandLine.Parameters;
         + "outputs and receipt.json as labenv run gives them. Exits 1 when a task failed or is missing (the others are "
         + "kept)."})
 final class CollectCommand extends Verb {
-  @Option(names = "--from", paramLabel = "PATH", required = true,
+  @Option(names = "--from", paramLabel = "PATH",
       description = "The folder with the tasks' folders (e.g. a mounted output volume).")
   Path from;
+
+  // added for Slurm: the tasks' folders of a job labenv submit --slurm recorded, its tasks as it planned them
+  @Option(names = "--slurm", paramLabel = "JOBID", arity = "0..1", fallbackValue = "",
+      description = "From a Slurm job submitted from the project (default: the latest): its tasks' folders in "
+          + ".labenv/slurm/JOBID/; tasks still pending or running are collected as missing.")
+  String slurm;
 
   @Parameters(index = "0", arity = "0..1", paramLabel = "DIR", description = "the project (default: here)")
   Path dir;
 
   @Override
   public Integer call() {
+    // --slurm takes an optional JOBID, which picocli gives it even when the word is the project: job ids are digits.
+    if (slurm != null && !slurm.isEmpty() && !slurm.matches("[0-9]+")) {
+      if (dir != null) {
+        throw LabenvException.badInput("--slurm " + slurm + ": not a Slurm job id (digits)");
+      }
+      dir = Path.of(slurm);
+      slurm = "";
+    }
     Path project = (dir != null ? dir : Path.of("")).toAbsolutePath().normalize();
     ProjectFile p = ProjectFile.read(project);
+    if ((from == null) == (slurm == null)) {
+      throw LabenvException.badInput("collect needs --from PATH or --slurm [JOBID] (where the tasks ran)");
+    }
+    if (slurm != null) {
+      SlurmJobs.Job job = SlurmJobs.find(project, slurm.isEmpty() ? null : slurm);
+      TaskPlans.File planned = TaskPlans.read(project.resolve(job.plans()));
+      unfinished(project, job);
+      from = SlurmJobs.dir(project).resolve(job.id());
+      return collect(project, p, TaskPlans.tasks(planned), t -> planned.task(t.index()).plan());
+    }
     if (!Files.isDirectory(from)) {
       throw LabenvException.badInput("--from " + from + ": not a folder (the tasks' folders are read from it)");
     }
@@ -60,6 +88,29 @@ final class CollectCommand extends Verb {
       }
       return runner.plan(p, image[0], t);
     };
+    return collect(project, p, tasks, plans);
+  }
+
+  /** Says which tasks of a Slurm job have not ended: they are collected as missing (collect again later). */
+  private void unfinished(Path project, SlurmJobs.Job job) {
+    java.util.Map<Integer, String> queue;
+    try {
+      queue = new Slurm(root.env).queue(job.id());
+    } catch (LabenvException e) {
+      return; // no Slurm here (the folder was copied off the cluster): the tasks' folders say all there is
+    }
+    List<String> waiting = TaskStatus.of(project, job, queue).stream()
+        .filter(t -> t.state() == TaskStatus.State.pending || t.state() == TaskStatus.State.running)
+        .map(t -> t.name() + " (" + t.state() + ")").toList();
+    if (!waiting.isEmpty()) {
+      err().println("labenv: job " + job.id() + ": " + waiting.size() + " task" + (waiting.size() == 1 ? "" : "s")
+          + " not ended yet, collected as missing: " + String.join(", ", waiting) + " (collect again when they end)");
+      err().flush();
+    }
+  }
+
+  private int collect(Path project, ProjectFile p, List<SweepTask> tasks,
+      Function<SweepTask, ProjectRunner.TaskPlan> plans) {
     Path work = project.resolve(".labenv");
     try (labenv.store.StoreLock lock = ProjectRunner.lock(p)) {
       Path staging = work.resolve("collect-" + AtomicFile.randomSuffix());
