@@ -223,7 +223,8 @@ class RegistryIT {
       assertEquals(0, labenv("a", "import", "--compression", "none", tree.toString(), "big:1").code());
       String ref = reg.host() + "/big/upload:1";
       ProcessBuilder pb = new ProcessBuilder("java", "-jar", RunIT.JAR.toString(), "push", "--format", "json",
-          "big:1", ref).redirectOutput(dir.resolve("push.out").toFile()).redirectError(dir.resolve("push.err").toFile());
+          "--chunk-size", "32m", "big:1", ref).redirectOutput(dir.resolve("push.out").toFile())
+          .redirectError(dir.resolve("push.err").toFile());
       pb.environment().put("LABENV_HOME", dir.resolve("a").toString());
       Process push = pb.start();
       // Once more than one 32 MiB chunk is in the registry's upload, kill it, and bring it back a little later.
@@ -256,7 +257,7 @@ class RegistryIT {
       Files.write(tree.resolve("big.bin"), DatasetIT.random(9, 100_000_000));
       assertEquals(0, labenv("a", "import", "--compression", "none", tree.toString(), "big:1").code());
       String ref = proxy.host() + "/big/resume:1";
-      RegistryFixture.Result push = labenv("a", "push", "--format", "json", "big:1", ref);
+      RegistryFixture.Result push = labenv("a", "push", "--format", "json", "--chunk-size", "32m", "big:1", ref);
       assertEquals(0, push.code(), push + reg.log());
       assertTrue(proxy.cut, "the proxy cut the second chunk's connection and the registry restarted");
       JsonNode p = Json.mapper().readTree(push.out());

@@ -261,9 +261,10 @@ public final class Puller {
           }
           try (InputStream in = r.stream()) {
             in.skipNBytes(skip);
-            byte[] buf = new byte[1 << 16];
+            // 1 MiB at a time: the blob is hashed as it is written, and SHA-256 is fast only on long runs.
+            byte[] buf = new byte[1 << 20];
             int n;
-            while ((n = in.read(buf)) > 0) {
+            while ((n = in.readNBytes(buf, 0, buf.length)) > 0) {
               if (w.size() + n > blob.size()) {
                 throw LabenvException.failed(what + ": " + registry.host() + " sent more than its " + blob.size()
                     + " bytes");
