@@ -33,7 +33,7 @@ import labenv.LabenvException;
 public final class CellEvaluator implements AutoCloseable {
   /**
    * What every notebook starts with: jshell's own default imports, tablesaw's API and its plotly figures, and
-   * {@code display(Object)}.
+   * {@code display(Object)} and {@code clearOutput()}.
    */
   static final List<String> STARTUP = List.of(
       "import java.io.*;", "import java.math.*;", "import java.net.*;", "import java.nio.file.*;",
@@ -41,7 +41,8 @@ public final class CellEvaluator implements AutoCloseable {
       "import java.util.regex.*;", "import java.util.stream.*;",
       "import tech.tablesaw.api.*;", "import tech.tablesaw.plotly.api.*;",
       "import tech.tablesaw.plotly.components.*;",
-      "import static labenv.notebook.kernel.Display.display;");
+      "import static labenv.notebook.kernel.Display.display;",
+      "import static labenv.notebook.kernel.Display.clearOutput;");
 
   /** A cell's value: the object, and JShell's text for it (strings quoted, arrays listed). */
   public record CellValue(Object object, String text) {}

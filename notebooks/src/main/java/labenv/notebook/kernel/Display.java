@@ -1,23 +1,46 @@
 package labenv.notebook.kernel;
 
-import java.util.function.Consumer;
-
 /**
- * {@code display(value)} in a cell: shows a value under the cell now, rendered as its cell value would be (a
- * tablesaw Table as HTML, a Figure as a plot), and the cell goes on. Every notebook imports it statically.
+ * What a cell can do with the output under it, beyond printing: {@code display(value)} shows a value now, rendered
+ * as a cell value is (a tablesaw Table as HTML, a Figure as a plot), and the cell goes on; {@code clearOutput()}
+ * empties the output so far (for a progress display that redraws itself). Every notebook imports both statically.
  */
 public final class Display {
-  private static volatile Consumer<Object> sink = value -> System.out.println(value);
+  /** Where cells' displays go: the kernel's output of the running cell. */
+  interface Output {
+    void display(Object value);
+
+    void clear(boolean wait);
+  }
+
+  private static volatile Output output = new Output() {
+    @Override
+    public void display(Object value) {
+      System.out.println(value);
+    }
+
+    @Override
+    public void clear(boolean wait) {}
+  };
 
   private Display() {}
 
   /** Shows {@code value} under the running cell. */
   public static void display(Object value) {
-    sink.accept(value);
+    output.display(value);
   }
 
-  /** Where display sends values: the kernel's output of the running cell. */
-  static void sendTo(Consumer<Object> target) {
-    sink = target;
+  /** Clears the running cell's output; what comes next replaces it. */
+  public static void clearOutput() {
+    output.clear(false);
+  }
+
+  /** Clears the running cell's output when the next output arrives, so a redraw does not flicker. */
+  public static void clearOutput(boolean wait) {
+    output.clear(wait);
+  }
+
+  static void sendTo(Output target) {
+    output = target;
   }
 }

@@ -168,8 +168,18 @@ class CellEvaluatorTest {
   @Test
   void displaySendsAValueOutWhileTheCellGoesOn() throws CellError {
     List<Object> shown = new ArrayList<>();
-    Display.sendTo(shown::add);
-    eval("display(Table.create(\"shown\"));\ndisplay(7);");
+    Display.sendTo(new Display.Output() {
+      @Override
+      public void display(Object value) {
+        shown.add(value);
+      }
+
+      @Override
+      public void clear(boolean wait) {
+        shown.clear();
+      }
+    });
+    eval("display(\"gone\");\nclearOutput();\ndisplay(Table.create(\"shown\"));\ndisplay(7);");
     assertEquals(2, shown.size());
     assertEquals("shown", ((Table) shown.get(0)).name());
     assertEquals(7, shown.get(1));
