@@ -56,7 +56,7 @@ def wait_for_stream(kc, msg_id, text, seen):
 
 def interrupted(km, kc, how):
     """A cell that loops forever, without ever looking at an interrupt flag, stopped by how."""
-    msg_id = kc.execute('System.out.println("looping");\nlong spins = 0;\nwhile (true) { spins++; }')
+    msg_id = kc.execute('System.out.println("looping");\nwhile (true) {}')
     before = []
     wait_for_stream(kc, msg_id, "looping", before)
     if how == "message":

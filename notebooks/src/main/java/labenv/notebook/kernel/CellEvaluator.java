@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import jdk.jshell.DeclarationSnippet;
 import jdk.jshell.Diag;
@@ -61,22 +62,26 @@ public final class CellEvaluator implements AutoCloseable {
   private final SourceCodeAnalysis analysis;
   private final CellExecutionControl control;
   private final SnippetOrigins origins = new SnippetOrigins();
+  private final Consumer<String> notes;
   private long evaluations;
   /** The number of the evaluation running now, 0 when none: an interrupt's repeated stops end with its cell. */
   private volatile long running;
 
-  private CellEvaluator(JShell shell, CellExecutionControl control) {
+  private CellEvaluator(JShell shell, CellExecutionControl control, Consumer<String> notes) {
     this.shell = shell;
     this.analysis = shell.sourceCodeAnalysis();
     this.control = control;
+    this.notes = notes;
   }
 
   /**
    * A JShell with this JVM's classpath plus {@code classpath}, and the {@link #STARTUP} imports.
    *
+   * @param notes told what a cell declared but cannot use yet (a method calling one not declared), as jshell
+   *     tells it: not an error, the declaration stands
    * @throws LabenvException if this Java has no JShell (a JRE) or the imports do not compile
    */
-  public static CellEvaluator start(List<Path> classpath) {
+  public static CellEvaluator start(List<Path> classpath, Consumer<String> notes) {
     if (ModuleLayer.boot().findModule("jdk.jshell").isEmpty()) {
       throw LabenvException.failed("the Java runtime at " + System.getProperty("java.home")
           + " has no jdk.jshell module (a JRE?): run the kernel with a JDK, e.g. Debian's openjdk-17-jdk-headless");
@@ -88,7 +93,7 @@ public final class CellEvaluator implements AutoCloseable {
     for (Path entry : classpath) {
       shell.addToClasspath(entry.toString());
     }
-    CellEvaluator evaluator = new CellEvaluator(shell, provider.control());
+    CellEvaluator evaluator = new CellEvaluator(shell, provider.control(), notes);
     for (String line : STARTUP) {
       for (SnippetEvent event : shell.eval(line)) {
         if (event.status() != Snippet.Status.VALID) {
@@ -163,8 +168,8 @@ public final class CellEvaluator implements AutoCloseable {
       }
       switch (event.status()) {
         case REJECTED -> throw compileError(cell, snippet, start);
-        case RECOVERABLE_DEFINED, RECOVERABLE_NOT_DEFINED -> System.err.println(
-            "note: " + describe(snippet) + " cannot be used until " + unresolved(snippet) + " is declared");
+        case RECOVERABLE_DEFINED, RECOVERABLE_NOT_DEFINED -> notes.accept(
+            describe(snippet) + " cannot be used until " + unresolved(snippet) + " is declared");
         default -> { }
       }
       value = valueOf(event);
@@ -173,7 +178,8 @@ public final class CellEvaluator implements AutoCloseable {
   }
 
   private static CellError interrupted(String where) {
-    return new CellError(CellError.INTERRUPTED, "the cell was interrupted", List.of(CellError.INTERRUPTED + ": " + where));
+    return new CellError(CellError.INTERRUPTED, "the cell was interrupted",
+        List.of(CellError.INTERRUPTED + ": " + where));
   }
 
   private Optional<CellValue> valueOf(SnippetEvent event) {

@@ -41,6 +41,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import labenv.notebook.kernel.CellEvaluator.CellValue;
 import tech.tablesaw.api.Table;
@@ -73,11 +74,8 @@ public final class JavaKernel extends BaseKernel {
   private final CellStream stderr = new CellStream(PublishStream.StreamType.ERR);
   private final PrintStream out = new PrintStream(stdout, false, StandardCharsets.UTF_8);
   private final PrintStream err = new PrintStream(stderr, false, StandardCharsets.UTF_8);
-  private final ScheduledExecutorService flusher = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread thread = new Thread(r, "labenv-kernel-flush");
-    thread.setDaemon(true);
-    return thread;
-  });
+  private final ScheduledExecutorService flusher =
+      Executors.newSingleThreadScheduledExecutor(daemon("labenv-kernel-flush"));
   private volatile ShellReplyEnvironment running;
 
   /**
@@ -85,12 +83,10 @@ public final class JavaKernel extends BaseKernel {
    * second), so the kernel answers kernel_info at once; the first request that needs JShell waits for it.
    */
   public JavaKernel(List<Path> classpath) {
-    evaluator = CompletableFuture.supplyAsync(() -> CellEvaluator.start(classpath), Executors.newSingleThreadExecutor(
-        r -> {
-          Thread thread = new Thread(r, "labenv-kernel-start");
-          thread.setDaemon(true);
-          return thread;
-        }));
+    // jshell's notes (a declaration that needs another first) go under the cell, on its stderr.
+    evaluator = CompletableFuture.supplyAsync(
+        () -> CellEvaluator.start(classpath, note -> err.println("note: " + note)),
+        Executors.newSingleThreadExecutor(daemon("labenv-kernel-start")));
     Renderings.register(getRenderer());
     Display.sendTo(new Display.Output() {
       @Override
@@ -375,6 +371,14 @@ public final class JavaKernel extends BaseKernel {
   @Override
   public HistoryManager getHistoryManager() {
     return history;
+  }
+
+  private static ThreadFactory daemon(String name) {
+    return r -> {
+      Thread thread = new Thread(r, name);
+      thread.setDaemon(true);
+      return thread;
+    };
   }
 
   static String version() {

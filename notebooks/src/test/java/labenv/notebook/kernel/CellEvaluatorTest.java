@@ -28,12 +28,13 @@ import tech.tablesaw.api.Table;
 
 /** The evaluator in this JVM, with real JShell snippets: values, errors with cell lines, interrupt, analysis. */
 class CellEvaluatorTest {
+  private static final List<String> notes = new ArrayList<>();
   private static CellEvaluator evaluator;
   private static int count;
 
   @BeforeAll
   static void start() {
-    evaluator = CellEvaluator.start(List.of());
+    evaluator = CellEvaluator.start(List.of(), notes::add);
   }
 
   @AfterAll
@@ -124,12 +125,14 @@ class CellEvaluatorTest {
   void causesAreShownToo() {
     CellError error = fails("throw new IllegalStateException(\"outer\", new RuntimeException(\"inner\"));");
     assertEquals("java.lang.IllegalStateException", error.name());
-    assertTrue(error.traceback().contains("Caused by: java.lang.RuntimeException: inner"), error.traceback().toString());
+    assertTrue(error.traceback().contains("Caused by: java.lang.RuntimeException: inner"),
+        error.traceback().toString());
   }
 
   @Test
   void aCallToAMethodMissingADeclarationSaysWhichOne() throws CellError {
     eval("void greet() { System.out.println(greeting()); }");
+    assertEquals("method greet() cannot be used until method greeting() is declared", notes.get(notes.size() - 1));
     CellError error = fails("greet();");
     assertEquals(CellError.UNRESOLVED, error.name());
     assertEquals("method greet() cannot be used until method greeting() is declared", error.value());
@@ -222,7 +225,7 @@ class CellEvaluatorTest {
     Path classes = Files.createDirectories(dir.resolve("classes"));
     assertEquals(0, ToolProvider.getSystemJavaCompiler().run(null, null, null,
         "-d", classes.toString(), source.toString()));
-    try (CellEvaluator withLab = CellEvaluator.start(List.of(classes))) {
+    try (CellEvaluator withLab = CellEvaluator.start(List.of(classes), notes::add)) {
       assertEquals("\"hello from lab\"", withLab.eval("new lab.Greeter().hello()", 1).orElseThrow().text());
     }
   }
