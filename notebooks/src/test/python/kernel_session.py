@@ -83,6 +83,14 @@ def streamed(kc, flag):
     return {"beforeFlag": before, "iopub": rest, "reply": shell_reply(kc, msg_id)}
 
 
+def stop_on_error(kc):
+    """Three cells sent at once, as "Run all" sends them; the first fails."""
+    ids = [kc.execute(code) for code in
+           ('throw new IllegalStateException("stop here");', '"queued 1"', '"queued 2"')]
+    replies = [shell_reply(kc, msg_id) for msg_id in ids]
+    return {"replies": replies, "next": execute(kc, '"after"')}
+
+
 def main():
     results = {}
     work = tempfile.mkdtemp(prefix="labenv-kernel-session-")
@@ -117,6 +125,7 @@ def main():
         results["interruptMessage"] = interrupted(km, kc, "message")
         results["interruptSignal"] = interrupted(km, kc, "signal")
         results["streamed"] = streamed(kc, os.path.join(work, "go"))
+        results["stopOnError"] = stop_on_error(kc)
     except Exception as e:  # the IT prints the whole output when an assertion fails
         results["failure"] = "%s: %s" % (type(e).__name__, e)
     finally:

@@ -10,6 +10,7 @@ import io.github.spencerpark.jupyter.kernel.display.mime.MIMEType;
 import io.github.spencerpark.jupyter.kernel.history.HistoryEntry;
 import io.github.spencerpark.jupyter.kernel.history.HistoryManager;
 import io.github.spencerpark.jupyter.messages.Header;
+import io.github.spencerpark.jupyter.messages.KernelTimestamp;
 import io.github.spencerpark.jupyter.messages.Message;
 import io.github.spencerpark.jupyter.messages.MessageType;
 import io.github.spencerpark.jupyter.messages.publish.PublishClearOutput;
@@ -30,6 +31,9 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -77,6 +81,8 @@ public final class JavaKernel extends BaseKernel {
   private final ScheduledExecutorService flusher =
       Executors.newSingleThreadScheduledExecutor(daemon("labenv-kernel-flush"));
   private volatile ShellReplyEnvironment running;
+  /** When the last cell with stop_on_error failed: requests sent before then were queued behind it. */
+  private Instant stoppedOnError = Instant.MIN;
 
   /**
    * A kernel whose cells see this JVM's classpath plus {@code classpath}. JShell starts in the background (about a
@@ -122,6 +128,12 @@ public final class JavaKernel extends BaseKernel {
   private synchronized void execute(ShellReplyEnvironment env, Message<ExecuteRequest> message) {
     commManager.setMessageContext(message);
     ExecuteRequest request = message.getContent();
+    if (sentBefore(message, stoppedOnError)) {
+      // "Run all" sends every cell at once; after a failure, the cells queued behind it do not run (as in IPython).
+      env.setBusyDeferIdle();
+      env.defer().reply(raw(env, MessageType.EXECUTE_REPLY, new Replies.Aborted()));
+      return;
+    }
     String code = request.getCode();
     boolean silent = request.isSilent();
     boolean store = !silent && request.shouldStoreHistory();
@@ -158,6 +170,9 @@ public final class JavaKernel extends BaseKernel {
       }
       env.defer().reply(new ExecuteReply(count, Map.of()));
     } catch (CellError e) {
+      if (request.shouldStopOnError()) {
+        stoppedOnError = Instant.now();
+      }
       fail(env, count, e.name(), e.value(), e.traceback(), silent);
       if (store) {
         history.add(count, code, "");
@@ -175,6 +190,22 @@ public final class JavaKernel extends BaseKernel {
       System.setOut(systemOut);
       System.setErr(systemErr);
       System.setIn(systemIn);
+    }
+  }
+
+  /**
+   * Whether the client made {@code message} before {@code instant}, by its header's date. The client is the notebook
+   * server, on this machine: the same clock. A date that cannot be read counts as later (the cell runs).
+   */
+  static boolean sentBefore(Message<?> message, Instant instant) {
+    KernelTimestamp date = message.getHeader().getTimestamp();
+    if (date == null || date.getDateString() == null) {
+      return false;
+    }
+    try {
+      return OffsetDateTime.parse(date.getDateString()).toInstant().isBefore(instant);
+    } catch (DateTimeParseException e) {
+      return false;
     }
   }
 

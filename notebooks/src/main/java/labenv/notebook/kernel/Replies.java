@@ -48,6 +48,12 @@ final class Replies {
     private final String status = "ok";
   }
 
+  /** execute_reply of a request queued behind a failed cell (stop_on_error), as ipykernel sends it. */
+  static final class Aborted {
+    @SuppressWarnings("unused")
+    private final String status = "aborted";
+  }
+
   /** shutdown_reply: the basekernel's class cannot be extended (private constructor), so a class of its own. */
   static final class Shutdown {
     @SuppressWarnings("unused")

@@ -154,6 +154,15 @@ class KernelSessionIT {
   }
 
   @Test
+  void cellsQueuedBehindAFailedCellAreAborted() {
+    JsonNode replies = session.path("stopOnError").path("replies");
+    assertEquals(List.of("error", "aborted", "aborted"),
+        List.of(replies.path(0).path("status").asText(), replies.path(1).path("status").asText(),
+            replies.path(2).path("status").asText()), output);
+    assertEquals("ok", session.path("stopOnError").path("next").path("reply").path("status").asText(), output);
+  }
+
+  @Test
   void theKernelExitsOnAShutdownRequest() {
     assertEquals(0, session.path("exitCode").asInt(-1), output);
   }
