@@ -209,9 +209,8 @@ public final class CellEvaluator implements AutoCloseable {
     if (e instanceof UnresolvedReferenceException unresolved) {
       DeclarationSnippet snippet = unresolved.getSnippet();
       String message = describe(snippet) + " cannot be used until " + unresolved(snippet) + " is declared";
-      List<String> traceback = new ArrayList<>();
-      traceback.add(CellError.UNRESOLVED + ": " + message);
-      traceback.addAll(origins.traceback(e).subList(1, origins.traceback(e).size()));
+      List<String> traceback = new ArrayList<>(origins.traceback(e));
+      traceback.set(0, CellError.UNRESOLVED + ": " + message); // the exception's own headline has no message
       return new CellError(CellError.UNRESOLVED, message, traceback);
     }
     String message = e.getMessage();
