@@ -188,20 +188,7 @@ final class CollectCommand extends Verb {
           + (t.status() == SweepReceipt.Status.missing ? "" : "; the project's outputs are unchanged, what was "
               + "collected is in " + failed));
     }
-    for (String out : p.outputs()) {
-      Path target = p.dir().resolve(out);
-      Path old = work.resolve("old-" + AtomicFile.randomSuffix());
-      Files.createDirectories(target.getParent());
-      if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-        Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
-      }
-      if (Files.exists(task.resolve(out), LinkOption.NOFOLLOW_LINKS)) {
-        Files.move(task.resolve(out), target, StandardCopyOption.ATOMIC_MOVE);
-      } else {
-        Files.createDirectories(target);
-      }
-      ProjectRunner.removeTree(old);
-    }
+    ProjectRunner.swapIn(p, task, work);
     Path receipt = p.dir().resolve(Receipt.FILE);
     Files.move(task.resolve(Receipt.FILE), receipt, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     out().println("receipt: " + receipt);

@@ -257,16 +257,7 @@ public final class ProjectRunner {
         Files.move(staging, failed, StandardCopyOption.ATOMIC_MOVE);
         return new Result(receipt, null, failed);
       }
-      for (String out : p.outputs()) {
-        Path target = p.dir().resolve(out);
-        Path old = work.resolve("old-" + AtomicFile.randomSuffix());
-        Files.createDirectories(target.getParent());
-        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-          Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
-        }
-        Files.move(staging.resolve(out), target, StandardCopyOption.ATOMIC_MOVE);
-        removeTree(old);
-      }
+      swapIn(p, staging, work);
       Path receiptFile = p.dir().resolve(Receipt.FILE);
       AtomicFile.write(receiptFile, receipt.toJson());
       return new Result(receipt, receiptFile, p.dir());
@@ -274,6 +265,27 @@ public final class ProjectRunner {
       throw LabenvException.failed("project " + p.dir() + ": " + ex.getMessage(), ex);
     } finally {
       removeTree(staging);
+    }
+  }
+
+  /**
+   * Replaces each output directory of {@code p} with the one under {@code from} (an empty one when {@code from} has
+   * none), each by a rename; the old one is moved aside into {@code work} first, then removed.
+   */
+  public static void swapIn(ProjectFile p, Path from, Path work) throws IOException {
+    for (String out : p.outputs()) {
+      Path target = p.dir().resolve(out);
+      Path old = work.resolve("old-" + AtomicFile.randomSuffix());
+      Files.createDirectories(target.getParent());
+      if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+        Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
+      }
+      if (Files.exists(from.resolve(out), LinkOption.NOFOLLOW_LINKS)) {
+        Files.move(from.resolve(out), target, StandardCopyOption.ATOMIC_MOVE);
+      } else {
+        Files.createDirectories(target);
+      }
+      removeTree(old);
     }
   }
 

@@ -33,11 +33,7 @@ class KubernetesExportIT {
   }
 
   static RunIT.Proc labenv(Object... args) throws Exception {
-    List<String> a = new ArrayList<>();
-    for (Object o : args) {
-      a.add(o.toString());
-    }
-    return LifecycleIT.labenvIn(home, a.toArray(String[]::new));
+    return LifecycleIT.labenvWith(home, args);
   }
 
   static final String PROJECT = """

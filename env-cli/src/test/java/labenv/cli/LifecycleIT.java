@@ -54,6 +54,11 @@ class LifecycleIT {
     return new RunIT.Proc(p.code(), p.out(), p.err());
   }
 
+  /** {@link #labenvIn} with arguments of any type (paths, numbers), as text. */
+  static RunIT.Proc labenvWith(Path home, Object... args) throws Exception {
+    return labenvIn(home, java.util.Arrays.stream(args).map(Object::toString).toArray(String[]::new));
+  }
+
   static JsonNode state(String id) throws Exception {
     return new ObjectMapper().readTree(home.resolve("containers").resolve(id).resolve("state.json").toFile());
   }

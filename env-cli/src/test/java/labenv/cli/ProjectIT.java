@@ -30,11 +30,7 @@ class ProjectIT {
   }
 
   static RunIT.Proc labenv(Object... args) throws Exception {
-    List<String> a = new ArrayList<>();
-    for (Object o : args) {
-      a.add(o.toString());
-    }
-    return LifecycleIT.labenvIn(home, a.toArray(String[]::new));
+    return LifecycleIT.labenvWith(home, args);
   }
 
   private Path project(String yaml) throws Exception {

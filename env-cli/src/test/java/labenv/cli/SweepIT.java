@@ -31,11 +31,7 @@ class SweepIT {
   }
 
   static RunIT.Proc labenv(Object... args) throws Exception {
-    List<String> a = new ArrayList<>();
-    for (Object o : args) {
-      a.add(o.toString());
-    }
-    return LifecycleIT.labenvIn(home, a.toArray(String[]::new));
+    return LifecycleIT.labenvWith(home, args);
   }
 
   private Path project(String yaml) throws Exception {
