@@ -13,6 +13,11 @@ import time
 
 from jupyter_client.manager import start_new_kernel
 
+# A process started in the background (a CI script's `&`, nohup) has SIGINT ignored, and an ignored signal stays
+# ignored across exec: the kernel would never see the interrupt a notebook server sends it. A notebook server run
+# from a terminal gives its kernels the default disposition; so does this session.
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+
 TIMEOUT = 120
 
 
