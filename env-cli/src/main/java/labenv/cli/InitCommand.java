@@ -31,7 +31,7 @@ final class InitCommand extends Verb {
   @Override
   public Integer call() {
     Template t = ProjectInit.template(template);
-    ProjectInit.Result r = ProjectInit.init(t, dir);
+    ProjectInit.Result r = ProjectInit.init(t, dir, root.env);
     String arg = shellWord(dir.toString());
     out().println("Created " + r.name() + " from the " + t.name() + " template in " + r.dir() + " ("
         + r.files().size() + " files).");

@@ -12,7 +12,8 @@ import picocli.CommandLine.Option;
 
 @Command(name = "templates", description = "List the templates labenv init starts a project from.")
 final class TemplatesCommand extends Verb {
-  @Option(names = "--format", description = "table or json (a list with each template's name, description, files).")
+  @Option(names = "--format",
+      description = "table or json (a list with each template's name, description, files, artifacts).")
   OutputFormat format = OutputFormat.table;
 
   @Override
@@ -26,6 +27,8 @@ final class TemplatesCommand extends Verb {
         m.put("description", t.description());
         m.put("default", t.name().equals(Templates.DEFAULT));
         m.put("files", t.files());
+        // what init copies from labenv's build beside them
+        m.put("artifacts", t.artifacts().stream().map(Template.Artifact::file).toList());
         list.add(m);
       }
       out().println(Json.pretty(list));

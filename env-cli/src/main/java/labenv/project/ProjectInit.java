@@ -6,8 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -17,9 +19,9 @@ import labenv.template.Template;
 import labenv.template.Templates;
 
 /**
- * {@code labenv init}: a template's files written into a new or empty folder, the project named after the folder.
- * A folder with anything in it is refused (nothing of the user's is overwritten); a failure part way removes what
- * was written.
+ * {@code labenv init}: a template's files written into a new or empty folder, the project named after the folder,
+ * with the artifacts of labenv's build the template needs ({@link #artifact where they are found}). A folder with
+ * anything in it is refused (nothing of the user's is overwritten); a failure part way removes what was written.
  */
 public final class ProjectInit {
   private ProjectInit() {}
@@ -37,8 +39,16 @@ public final class ProjectInit {
         + "\" (known: " + String.join(", ", Templates.names()) + "; labenv templates describes them)"));
   }
 
-  /** Writes {@code template} into {@code dir} (made when missing; else it must be an empty folder). */
-  public static Result init(Template template, Path dir) {
+  /**
+   * Writes {@code template} into {@code dir} (made when missing; else it must be an empty folder), its artifacts
+   * found through {@code env} and beside this labenv's jar.
+   */
+  public static Result init(Template template, Path dir, Map<String, String> env) {
+    return init(template, dir, env, jarFolder());
+  }
+
+  /** {@link #init(Template, Path, Map)} with the artifacts looked for beside {@code jarFolder} (may be null). */
+  static Result init(Template template, Path dir, Map<String, String> env, Path jarFolder) {
     Path abs = dir.toAbsolutePath().normalize();
     boolean made = !Files.exists(abs, LinkOption.NOFOLLOW_LINKS);
     if (!made) {
@@ -53,6 +63,11 @@ public final class ProjectInit {
       } catch (IOException e) {
         throw LabenvException.failed(dir + ": " + e.getMessage(), e);
       }
+    }
+    // before anything is written: a missing artifact leaves no half project behind
+    Map<Template.Artifact, Path> artifacts = new LinkedHashMap<>();
+    for (Template.Artifact a : template.artifacts()) {
+      artifacts.put(a, artifact(template, a, env, jarFolder));
     }
     String name = abs.getFileName() == null ? "project" : abs.getFileName().toString();
     List<String> written = new ArrayList<>();
@@ -69,6 +84,10 @@ public final class ProjectInit {
         Files.write(target, bytes);
         written.add(file);
       }
+      for (Map.Entry<Template.Artifact, Path> a : artifacts.entrySet()) {
+        Files.copy(a.getValue(), abs.resolve(a.getKey().file()));
+        written.add(a.getKey().file());
+      }
       // what labenv run will read: the name came through as written
       ProjectFile project = ProjectFile.read(abs);
       if (!project.name().equals(name)) {
@@ -79,6 +98,52 @@ public final class ProjectInit {
       throw LabenvException.failed("labenv init " + dir + ": " + e.getMessage(), e);
     }
     return new Result(abs, template, name, written, base(template));
+  }
+
+  /**
+   * Where {@code artifact} is, looked for in this order: the file its {@linkplain Template.Artifact#variable()
+   * variable} names (which must then exist), beside labenv's jar (an installation), and at its path in the source
+   * tree labenv's jar was built in ({@code bin/labenv} runs {@code env-cli/target/labenv.jar}); else a failure
+   * saying how to build it.
+   */
+  static Path artifact(Template template, Template.Artifact artifact, Map<String, String> env, Path jarFolder) {
+    String variable = artifact.variable();
+    String named = env.get(variable);
+    if (named != null && !named.isEmpty()) {
+      Path file = Path.of(named);
+      if (!Files.isRegularFile(file)) {
+        throw LabenvException.failed(variable + "=" + named + ": no such file (it names " + artifact.file()
+            + ", which the " + template.name() + " template needs)");
+      }
+      return file;
+    }
+    List<Path> candidates = new ArrayList<>();
+    if (jarFolder != null) {
+      candidates.add(jarFolder.resolve(artifact.file()));
+      candidates.add(jarFolder.resolve("../..").resolve(artifact.path()).normalize());
+    }
+    for (Path candidate : candidates) {
+      if (Files.isRegularFile(candidate)) {
+        return candidate;
+      }
+    }
+    int slash = artifact.path().indexOf('/');
+    String build = "mvn -q" + (slash < 0 ? "" : " -pl " + artifact.path().substring(0, slash) + " -am")
+        + " package -DskipTests";
+    throw LabenvException.failed(artifact.file() + ", which the " + template.name() + " template needs, is not built:"
+        + " build it in labenv's source tree with " + build + " (bin/labenv builds it too), or set " + variable
+        + " to it" + (jarFolder == null ? "" : " (looked in " + candidates.get(0).getParent() + " and at "
+        + candidates.get(1) + ")"));
+  }
+
+  /** The folder of the jar (or class folder) labenv runs from, or null when the JVM does not say. */
+  static Path jarFolder() {
+    try {
+      var source = ProjectInit.class.getProtectionDomain().getCodeSource();
+      return source == null ? null : Path.of(source.getLocation().toURI()).toAbsolutePath().getParent();
+    } catch (java.net.URISyntaxException | IllegalArgumentException | SecurityException e) {
+      return null;
+    }
   }
 
   /** The template's project file with its {@code name:} line naming the project {@code name}. */

@@ -45,11 +45,15 @@ public final class Templates {
     return list().stream().map(Template::name).toList();
   }
 
+  /** An index line (indented) naming one of a template's {@link Template.Artifact artifacts}, not a file. */
+  static final String ARTIFACT = "artifact: ";
+
   static List<Template> parse(List<String> lines) {
     List<Template> out = new ArrayList<>();
     String name = null;
     String description = null;
     List<String> files = new ArrayList<>();
+    List<Template.Artifact> artifacts = new ArrayList<>();
     int n = 0;
     for (String line : lines) {
       n++;
@@ -58,6 +62,14 @@ public final class Templates {
       }
       if (line.startsWith("  ")) {
         String file = line.strip();
+        if (name != null && file.startsWith(ARTIFACT)) {
+          try {
+            artifacts.add(new Template.Artifact(file.substring(ARTIFACT.length()).strip()));
+          } catch (IllegalArgumentException e) {
+            throw new IllegalStateException(INDEX + ":" + n + ": " + e.getMessage());
+          }
+          continue;
+        }
         if (name == null || file.startsWith("/") || List.of(file.split("/")).contains("..")) {
           throw new IllegalStateException(INDEX + ":" + n + ": not a file of a template: " + line);
         }
@@ -69,14 +81,15 @@ public final class Templates {
         throw new IllegalStateException(INDEX + ":" + n + ": expected NAME<TAB>description: " + line);
       }
       if (name != null) {
-        out.add(new Template(name, description, files));
+        out.add(new Template(name, description, files, artifacts));
       }
       name = line.substring(0, tab);
       description = line.substring(tab + 1).strip();
       files = new ArrayList<>();
+      artifacts = new ArrayList<>();
     }
     if (name != null) {
-      out.add(new Template(name, description, files));
+      out.add(new Template(name, description, files, artifacts));
     }
     return out;
   }
