@@ -61,7 +61,22 @@ public final class NotebookDriver {
           at[0] = cell_index
       client = NotebookClient(nb, timeout=None, startup_timeout=300, record_timing=False,
           resources={"metadata": {"path": cwd}}, on_cell_start=started)
+      def coalesce():
+          # Consecutive stream outputs of one name become one, as nbconvert's coalesce_streams does: kernels send
+          # output in batches whose boundaries depend on timing (the Java kernel's every 100 ms), and the executed
+          # notebook must not.
+          for cell in nb.cells:
+              merged = []
+              for o in cell.get("outputs", []):
+                  if (merged and o.get("output_type") == "stream" and merged[-1].get("output_type") == "stream"
+                          and merged[-1].get("name") == o.get("name")):
+                      merged[-1]["text"] += o.get("text", "")
+                  else:
+                      merged.append(o)
+              if "outputs" in cell:
+                  cell["outputs"] = merged
       def write():
+          coalesce()
           os.makedirs(os.path.dirname(target), exist_ok=True)
           with open(target, "w", encoding="utf-8") as f:
               nbformat.write(nb, f)

@@ -49,7 +49,7 @@ class NotebookRunIT {
   }
 
   static final String SQUARES = notebook(markdown("# Squares"), code("n = 1\nlabel = 'default'", "parameters"),
-      code("print(label)\nprint(n * n)"), code("n + 0.5"));
+      code("print(label, flush=True)\nimport time\ntime.sleep(0.3)\nprint(n * n)"), code("n + 0.5"));
 
   /** A project whose image is {@code from} (plus {@code run}), with results/ as its output and {@code notebooks}. */
   private Path project(String name, String from, String run, String... notebooks) throws Exception {
@@ -172,6 +172,8 @@ class NotebookRunIT {
     assertEquals("# Parameters\nn = 5\nlabel = \"five\"\n", text(cells.get(2).get("source")));
     assertEquals("[\"injected-parameters\"]", cells.get(2).get("metadata").get("tags").toString());
     assertEquals(2, cells.get(2).get("execution_count").asInt());
+    // two stream messages (flushed 0.3 s apart), one output: batches a kernel sends must not show in the notebook
+    assertEquals(1, cells.get(3).get("outputs").size(), () -> cells.get(3).toString());
     JsonNode printed = cells.get(3).get("outputs").get(0);
     assertEquals("stream", printed.get("output_type").asText());
     assertEquals("five\n25\n", text(printed.get("text")));
