@@ -14,6 +14,7 @@
 #         `skopeo copy oci:LAYOUT:py docker://REG/bench/py:1`.
 #   pull: from the registry holding the image into an empty store: `labenv pull REG/bench/py:1` into a fresh
 #         store against `skopeo copy docker://REG/bench/py:1 oci:DIR:py` into a fresh layout.
+#   floor: `labenv images -q`, the start-up every labenv command pays, so the report can show the transfer apart.
 # The registry runs without a blob-descriptor cache, so removing its storage between runs is safe.
 set -euo pipefail
 top="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
@@ -105,6 +106,11 @@ hf push "sh $work/empty-registry.sh" "labenv push" "${push_labenv[*]}" \
 "${push_labenv[@]}" >/dev/null
 hf pull "sh $work/fresh-pull.sh" "labenv pull" "${pull_labenv[*]}" \
   "sh $work/fresh-pull.sh" "skopeo copy (pull)" "${pull_skopeo[*]}"
+# The floor of any labenv command (a JVM start, the CLI, one read of the store's index), to tell the transfer
+# from the start-up in the figures above.
+floor=("$labenv" --home "$home" images -q)
+printf '%s\t%s\n' floor "${floor[*]}" >> "$json/commands.tsv"
+hf floor "true" "labenv images (floor)" "${floor[*]}"
 
 versions="$(printf '%s; %s; %s; %s' "$(java -version 2>&1 | head -1)" "$(skopeo --version)" \
   "$(dpkg-query -W -f='docker-registry ${Version}' docker-registry)" "$(hyperfine --version)")"

@@ -40,10 +40,17 @@ for group, mine, peer in (("push", "labenv push", "skopeo copy (push)"), ("pull"
     out.append(f"| {group} | {ta:.2f} s (mean {a['mean']:.2f} ± {a['stddev']:.2f}) | {tb:.2f} s (mean {b['mean']:.2f} ± "
                f"{b['stddev']:.2f}) | {size / MB / ta:.0f} MB/s | {size / MB / tb:.0f} MB/s | {tb / ta:.2f}× | "
                f"{'yes' if tb / ta >= 1 else 'no'} |")
+floor = load("floor")["labenv images (floor)"]["median"]
+out.append("")
+out.append(f"labenv's floor (`labenv images -q`: JVM start, CLI, one read of the store) in the same run: "
+           f"{floor:.2f} s. Above it, push moves the image at "
+           f"{size / MB / max(load('push')['labenv push']['median'] - floor, 1e-3):.0f} MB/s and pull at "
+           f"{size / MB / max(load('pull')['labenv pull']['median'] - floor, 1e-3):.0f} MB/s, against skopeo's whole "
+           f"commands above.")
 out.append("")
 out.append("Machine load (idle % in the 3 s before each group; load averages before/after): " + "; ".join(
     f"{g} {machine_load[(g, 'before')][0]}% idle, {machine_load[(g, 'before')][1]} → {machine_load[(g, 'after')][1]}"
-    for g in ("push", "pull")) + ".")
+    for g in ("push", "pull", "floor")) + ".")
 out.append("")
 out.append("Commands:")
 out.append("")
