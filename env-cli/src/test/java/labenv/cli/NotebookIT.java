@@ -165,7 +165,7 @@ class NotebookIT {
   private static synchronized Path study() throws Exception {
     assumeTrue(BootstrapIT.mmdebstrapInstalled(), "mmdebstrap is not installed");
     if (study == null) {
-      Path home = shared.resolve("home");
+      Path home = DebianStore.home();
       Path dir = shared.resolve("study");
       RunIT.Proc init = labenv(home, "init", "--template", "jupyter-python", dir);
       assertEquals(0, init.code(), init::toString);

@@ -131,10 +131,8 @@ class NotebookRunIT {
   private static synchronized Path jupyter() throws Exception {
     assumeTrue(BootstrapIT.mmdebstrapInstalled(), "mmdebstrap is not installed");
     if (debianHome == null) {
-      Path home = shared.resolve("home");
+      Path home = DebianStore.home();
       long start = System.nanoTime();
-      RunIT.Proc boot = labenv(home, "bootstrap", "debian:bookworm", "--progress", "quiet");
-      assertEquals(0, boot.code(), boot::toString);
       Path context = Files.createDirectories(shared.resolve("jupyter"));
       Files.writeString(context.resolve("Envfile"), """
           FROM debian:bookworm
@@ -144,7 +142,7 @@ class NotebookRunIT {
           """);
       RunIT.Proc build = labenv(home, "build", "-q", "-t", JUPYTER, context);
       assertEquals(0, build.code(), build::toString);
-      System.out.printf("NotebookRunIT: bootstrap debian:bookworm and build %s %.1f s%n", JUPYTER,
+      System.out.printf("NotebookRunIT: build %s %.1f s%n", JUPYTER,
           (System.nanoTime() - start) / 1e9);
       debianHome = home;
     }

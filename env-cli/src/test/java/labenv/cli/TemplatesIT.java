@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
@@ -157,21 +156,9 @@ class TemplatesIT {
 
   // End to end on Debian: slow (a bootstrap, then apt installs pandas or a JDK from the host's Debian mirror).
 
-  @TempDir static Path shared;
-  private static Path debianHome;
-
-  /** One store with debian:bookworm for the slow tests of the class, made by the first of them. */
-  private static synchronized Path debian() throws Exception {
-    assumeTrue(BootstrapIT.mmdebstrapInstalled(), "mmdebstrap is not installed");
-    if (debianHome == null) {
-      Path home = shared.resolve("home");
-      long start = System.nanoTime();
-      RunIT.Proc boot = labenv(home, "bootstrap", "debian:bookworm", "--progress", "quiet");
-      assertEquals(0, boot.code(), boot::toString);
-      System.out.printf("TemplatesIT: bootstrap debian:bookworm %.1f s%n", (System.nanoTime() - start) / 1e9);
-      debianHome = home;
-    }
-    return debianHome;
+  /** The store with debian:bookworm the slow classes share ({@link DebianStore}). */
+  private static Path debian() throws Exception {
+    return DebianStore.home();
   }
 
   static final List<String> CSV_AND_PLOT = List.of("results/plot.png", "results/summary.csv");
