@@ -182,10 +182,7 @@ class RegistryIT {
   @Test
   void aRegistryKilledMidDownloadIsResumedAndTheStoreStaysSound() throws Exception {
     try (RegistryFixture reg = RegistryFixture.anonymous()) {
-      Path tree = dir.resolve("tree");
-      Files.createDirectories(tree);
-      Files.write(tree.resolve("big.bin"), DatasetIT.random(5, 200_000_000));
-      assertEquals(0, labenv("a", "import", "--compression", "none", tree.toString(), "big:1").code());
+      Path tree = bigImage(5, 200_000_000);
       String ref = reg.host() + "/big/image:1";
       assertEquals(0, labenv("a", "push", "big:1", ref).code());
 
@@ -217,10 +214,7 @@ class RegistryIT {
   @Test
   void aRegistryKilledMidUploadLeavesAPushThatStillCompletes() throws Exception {
     try (RegistryFixture reg = RegistryFixture.anonymous()) {
-      Path tree = dir.resolve("tree");
-      Files.createDirectories(tree);
-      Files.write(tree.resolve("big.bin"), DatasetIT.random(7, 150_000_000));
-      assertEquals(0, labenv("a", "import", "--compression", "none", tree.toString(), "big:1").code());
+      Path tree = bigImage(7, 150_000_000);
       String ref = reg.host() + "/big/upload:1";
       ProcessBuilder pb = new ProcessBuilder("java", "-jar", RunIT.JAR.toString(), "push", "--format", "json",
           "--chunk-size", "32m", "big:1", ref).redirectOutput(dir.resolve("push.out").toFile())
@@ -252,10 +246,7 @@ class RegistryIT {
   void anUploadCutBetweenChunksGoesOnFromWhatTheRegistryHas() throws Exception {
     try (RegistryFixture reg = RegistryFixture.anonymous();
         CuttingProxy proxy = new CuttingProxy(reg)) {
-      Path tree = dir.resolve("tree");
-      Files.createDirectories(tree);
-      Files.write(tree.resolve("big.bin"), DatasetIT.random(9, 100_000_000));
-      assertEquals(0, labenv("a", "import", "--compression", "none", tree.toString(), "big:1").code());
+      Path tree = bigImage(9, 100_000_000);
       String ref = proxy.host() + "/big/resume:1";
       RegistryFixture.Result push = labenv("a", "push", "--format", "json", "--chunk-size", "32m", "big:1", ref);
       assertEquals(0, push.code(), push + reg.log());
@@ -468,6 +459,18 @@ class RegistryIT {
           reg.certDir().toString(), "docker://" + ref), Map.of(), dir);
       assertEquals(0, inspect.code(), inspect::toString);
     }
+  }
+
+  /**
+   * Image big:1 in store "a": one uncompressed layer holding big.bin, {@code size} random bytes from {@code seed}
+   * (large enough that a registry can be stopped in the middle of it); returns the folder it was made from.
+   */
+  private Path bigImage(int seed, int size) throws Exception {
+    Path tree = dir.resolve("tree");
+    Files.createDirectories(tree);
+    Files.write(tree.resolve("big.bin"), DatasetIT.random(seed, size));
+    assertEquals(0, labenv("a", "import", "--compression", "none", tree.toString(), "big:1").code());
+    return tree;
   }
 
   private static long partial(Path blobs) throws IOException {

@@ -164,7 +164,8 @@ class TemplatesIT {
   static final List<String> CSV_AND_PLOT = List.of("results/plot.png", "results/summary.csv");
 
   /**
-   * init, run (the build, a cache hit where another class of the shared store built the same steps, then the analysis), verify, for a template whose outputs are {@code outputs}:
+   * init, run (the build, a cache hit where another class of the shared store built the same steps, then the
+   * analysis), verify, for a template whose outputs are {@code outputs}:
    * results/summary.csv, results/plot.png when listed, and what the analysis prints ("100 penguins, 6 groups") on
    * run's output, or in the executed notebook when it is one. Returns the project.
    */
