@@ -69,10 +69,12 @@ public final class LayerCache {
     }
     StoreLock gc = store.lockShared();
     try {
-      if (Files.isDirectory(rootfs, LinkOption.NOFOLLOW_LINKS)) {
-        return rootfs;
-      }
+      // The entry first, then its rootfs: an entry appears with its rootfs in one rename, so an entry seen here has
+      // one, unless it is damaged. (The other order raced a builder publishing between the two looks.)
       if (Files.exists(entry, LinkOption.NOFOLLOW_LINKS)) {
+        if (Files.isDirectory(rootfs, LinkOption.NOFOLLOW_LINKS)) {
+          return rootfs;
+        }
         throw LabenvException.failed("unpacked layer " + diffId + ": " + entry
             + " holds no rootfs directory; remove it to unpack the layer again");
       }
