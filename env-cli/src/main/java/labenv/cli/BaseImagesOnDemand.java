@@ -23,6 +23,16 @@ import labenv.store.ImageNotFoundException;
 final class BaseImagesOnDemand {
   private BaseImagesOnDemand() {}
 
+  /**
+   * The image of project {@code p}, as every project verb gets it: a missing Debian or busybox base made first, then
+   * the project's image built (cached) with its steps on stderr ({@code quiet}: none).
+   */
+  static labenv.store.Image projectImage(Verb verb, labenv.project.ProjectRunner runner, ProjectFile p,
+      boolean quiet) {
+    ensure(verb, p);
+    return runner.image(p, new BuildCommand.StepPrinter(verb.err(), quiet));
+  }
+
   static void ensure(Verb verb, ProjectFile p) {
     if (p.build() == null) {
       return;

@@ -45,8 +45,7 @@ final class CheckCommand extends Verb {
     Path projectDir = (dir == null ? Path.of("") : dir).toAbsolutePath().normalize();
     ProjectFile p = ProjectFile.read(projectDir);
     ProjectRunner runner = new ProjectRunner(store(), images(), containers(), VersionProvider.version());
-    BaseImagesOnDemand.ensure(this, p);
-    Image image = runner.image(p, new BuildCommand.StepPrinter(err(), format == OutputFormat.json));
+    Image image = BaseImagesOnDemand.projectImage(this, runner, p, format == OutputFormat.json);
     Path base = store().root().resolve("check").resolve(AtomicFile.randomSuffix());
     List<Variation> variations = new ArrayList<>(List.of(Variation.values()));
     variations.remove(Variation.NONE);

@@ -83,8 +83,7 @@ final class CollectCommand extends Verb {
     Image[] image = {null};
     Function<SweepTask, ProjectRunner.TaskPlan> plans = t -> {
       if (image[0] == null) {
-        BaseImagesOnDemand.ensure(this, p);
-        image[0] = runner.image(p, new BuildCommand.StepPrinter(err(), false));
+        image[0] = BaseImagesOnDemand.projectImage(this, runner, p, false);
       }
       return runner.plan(p, image[0], t);
     };

@@ -72,7 +72,8 @@ final class ExportCommand extends Verb {
   @Option(names = "--push", description = "Push the image and the datasets to the registry first.")
   boolean push;
 
-  @Option(names = "--insecure", description = "With --push: plain HTTP (only loopback hosts get it without this).")
+  @Option(names = "--insecure", description = "With --push: accept any TLS certificate, and plain HTTP when the "
+      + "registry has no TLS (loopback hosts get the fallback to HTTP without this).")
   boolean insecure;
 
   @Override
@@ -103,8 +104,7 @@ final class ExportCommand extends Verb {
     }
     ProjectRunner runner = new ProjectRunner(store(), images(), new labenv.container.Containers(
         store()), VersionProvider.version());
-    BaseImagesOnDemand.ensure(this, p);
-    Image image = runner.image(p, new BuildCommand.StepPrinter(err(), false));
+    Image image = BaseImagesOnDemand.projectImage(this, runner, p, false);
     Digest digest = image.descriptor().digest();
     List<ProjectRunner.TaskPlan> plans = new ArrayList<>();
     for (SweepTask t : tasks) {

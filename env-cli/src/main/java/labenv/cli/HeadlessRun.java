@@ -70,8 +70,7 @@ final class HeadlessRun implements Callable<Integer> {
 
     ProjectRunner runner = new ProjectRunner(parent.store(), parent.images(), parent.containers(),
         VersionProvider.version());
-    BaseImagesOnDemand.ensure(parent, p);
-    Image image = runner.image(p, new BuildCommand.StepPrinter(parent.err(), false));
+    Image image = BaseImagesOnDemand.projectImage(parent, runner, p, false);
     Path workdir = Path.of(runner.workdir(p, image));
     // The kernel starts where the notebook is in the image (when the project's files are copied there), so the
     // paths it opens relative to itself work as they do in Jupyter.

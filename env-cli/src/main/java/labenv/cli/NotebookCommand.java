@@ -257,8 +257,7 @@ final class NotebookCommand extends Verb {
     }
     ProjectFile p = ProjectFile.read(project);
     ProjectRunner runner = new ProjectRunner(store(), images(), containers(), VersionProvider.version());
-    BaseImagesOnDemand.ensure(this, p);
-    Image image = runner.image(p, new BuildCommand.StepPrinter(err(), false));
+    Image image = BaseImagesOnDemand.projectImage(this, runner, p, false);
     // As labenv run: the same environment (the notebook computes what the run computes) and limits.
     double cpus = p.cpus() == null ? 1 : p.cpus();
     List<String> env = new ArrayList<>(ProjectRunner.hermeticEnvironment(p.sourceDateEpoch(), cpus));

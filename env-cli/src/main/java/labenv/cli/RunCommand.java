@@ -262,8 +262,7 @@ final class RunCommand extends Verb {
     labenv.project.ProjectFile p = labenv.project.ProjectFile.read(dir);
     labenv.project.ProjectRunner runner = new labenv.project.ProjectRunner(store(), images(), containers(),
         VersionProvider.version());
-    BaseImagesOnDemand.ensure(this, p);
-    Image image = runner.image(p, new BuildCommand.StepPrinter(err(), false));
+    Image image = BaseImagesOnDemand.projectImage(this, runner, p, false);
     labenv.project.ProjectRunner.Result r = runner.run(p, image, Launcher.Stdio.inherit(process.interactive));
     labenv.project.Receipt receipt = r.receipt();
     if (receipt.exitCode() != 0) {
@@ -305,8 +304,7 @@ final class RunCommand extends Verb {
     }
     labenv.project.ProjectRunner runner = new labenv.project.ProjectRunner(store(), images(), containers(),
         VersionProvider.version());
-    BaseImagesOnDemand.ensure(this, p);
-    Image image = runner.image(p, new BuildCommand.StepPrinter(err(), false));
+    Image image = BaseImagesOnDemand.projectImage(this, runner, p, false);
     int count = only != null ? 1 : p.sweep().sets().size();
     err().println("sweep: " + count + " task" + (count == 1 ? "" : "s") + ", " + Math.min(n, count) + " at a time");
     err().flush();

@@ -70,7 +70,8 @@ final class SubmitCommand extends Verb {
           + "labenv --home SHARED submit ...)")
   Path storePath;
 
-  @Option(names = "--insecure", description = "plain HTTP to the registry, here and on the nodes (loopback needs none)")
+  @Option(names = "--insecure", description = "Accept any TLS certificate, and plain HTTP when the registry has no "
+      + "TLS, here and on the nodes (loopback hosts get the fallback to HTTP without this).")
   boolean insecure;
 
   @Parameters(index = "0", arity = "0..1", paramLabel = "DIR", description = "the project (default: this directory)")
@@ -91,8 +92,7 @@ final class SubmitCommand extends Verb {
         cpus != null ? cpus : (int) Math.ceil(p.cpus() == null ? 1 : p.cpus()), mem != null ? mem : memory(p));
 
     ProjectRunner runner = new ProjectRunner(store(), images(), containers(), VersionProvider.version());
-    BaseImagesOnDemand.ensure(this, p);
-    Image image = runner.image(p, new BuildCommand.StepPrinter(err(), false));
+    Image image = BaseImagesOnDemand.projectImage(this, runner, p, false);
     Digest digest = image.descriptor().digest();
     List<SweepTask> tasks = Sweep.tasks(p);
     List<ProjectRunner.TaskPlan> plans = new ArrayList<>();
