@@ -253,8 +253,7 @@ final class RunCommand extends Verb {
     if (jobs != null || task != null) {
       throw LabenvException.badInput("--jobs and --task go with --sweep");
     }
-    if (!command.isEmpty() || detach || process.tty || !volumes.isEmpty() || !mounts.isEmpty() || !tmpfs.isEmpty()
-        || !datasets.isEmpty() || !publish.isEmpty() || name != null || entrypoint != null || !runtime.equals("labenv")) {
+    if (containerOptionsGiven()) {
       throw LabenvException.badInput("a project run takes its command, datasets, outputs and limits from "
           + labenv.project.ProjectFile.FILE + ": options for a container (CMD, -d, -t, -v, --mount, --tmpfs, "
           + "--dataset, -p, --name, --entrypoint, --runtime) are for runs of an image");
@@ -282,13 +281,18 @@ final class RunCommand extends Verb {
     return ExitCode.OK;
   }
 
+  /** Whether options for a container (CMD, -d, -t, -v, ...) were given: a project run takes its own from the file. */
+  private boolean containerOptionsGiven() {
+    return !command.isEmpty() || detach || process.tty || !volumes.isEmpty() || !mounts.isEmpty() || !tmpfs.isEmpty()
+        || !datasets.isEmpty() || !publish.isEmpty() || name != null || entrypoint != null || !runtime.equals("labenv");
+  }
+
   /**
    * {@code labenv run --sweep [--jobs N] [--task NAME] [DIR]}: the project's sweep tasks, in parallel, each reported as
    * it ends (a failed one with its exit code and log tail); exits 1 when any task did not succeed.
    */
   private int runSweep(Path dir) {
-    if (!command.isEmpty() || detach || process.tty || !volumes.isEmpty() || !mounts.isEmpty() || !tmpfs.isEmpty()
-        || !datasets.isEmpty() || !publish.isEmpty() || name != null || entrypoint != null || !runtime.equals("labenv")) {
+    if (containerOptionsGiven()) {
       throw LabenvException.badInput("run --sweep takes everything from " + labenv.project.ProjectFile.FILE
           + ": options for a container are for runs of an image");
     }
